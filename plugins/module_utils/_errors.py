@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiqum.jobs maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One exception hierarchy for everything that can go wrong talking to Unified Manager.
+
+Each exception's str() is the one-line reason a user sees: it says what happened and what to do.
+None of them ever holds a password, an Authorization header or a URL with credentials.
+Plain Python: nothing from Ansible is imported here.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+# HTTP statuses worth asking again for a read: the server or a proxy in front of it is busy or restarting.
+TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))
+
+_HINTS = {
+    400: "UM rejected the request as invalid",
+    401: "authentication failed: check username and password (or UM_USERNAME / UM_PASSWORD)",
+    403: "the user's role may not do this: Operators may only read; writes need a Storage "
+         "or Application Administrator",
+    404: "no such object on UM",
+    405: "UM does not allow this method on this path",
+    409: "UM reports a conflict with the current state of the object",
+    429: "UM is throttling requests (too many requests)",
+    500: "UM had an internal error",
+    502: "a proxy in front of UM got no valid answer from it",
+    503: "UM is unavailable (starting, restarting or overloaded)",
+    504: "a proxy in front of UM timed out waiting for it",
+}
+
+
+class UMError(Exception):
+    """Base class: str(error) is a complete one-line message for the user."""
+
+    def __init__(self, message: str, **details: t.Any) -> None:
+        super().__init__(message)
+        self.message = message
+        # Extra machine-readable fields that a module adds to its failure result.
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UMConfigError(UMError):
+    """A connection or module option is unusable (bad hostname, port, CA file...)."""
+
+
+class UMConnectionError(UMError):
+    """No usable answer arrived: refused, unresolvable, reset, dropped, or timed out.
+
+    `sent` tells whether the request may have reached the server (matters for writes).
+    """
+
+    def __init__(self, message: str, sent: bool = False, **details: t.Any) -> None:
+        super().__init__(message, **details)
+        self.sent = sent
+
+
+class UMTLSError(UMConnectionError):
+    """The server's certificate could not be verified."""
+
+
+class UMOperationUncertain(UMError):
+    """A write reached UM (or may have) but its answer was lost: it may have started a job.
+
+    The request is never re-sent: the message tells the user how to look for the job.
+    """
+
+
+class UMResponseError(UMError):
+    """UM answered something this collection cannot read (not JSON, wrong shape)."""
+
+
+class UMHTTPError(UMError):
+    """UM answered an HTTP error; carries its status and UM's error code, message and target."""
+
+    def __init__(self, status: int, method: str, path: str, code: str | None = None,
+                 um_message: str | None = None, target: str | None = None,
+                 retry_after: float | None = None) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.code = code
+        self.um_message = um_message
+        self.target = target
+        self.retry_after = retry_after
+        hint = _HINTS.get(status, "UM answered an error")
+        text = f"{method} {path}: HTTP {status}, {hint}"
+        if um_message:
+            text += f". UM says: {um_message}"
+            if target:
+                text += f" (target: {target})"
+        super().__init__(text, status=status, um_error={"code": code, "message": um_message, "target": target})
+
+    @property
+    def transient(self) -> bool:
+        return self.status in TRANSIENT_STATUSES
+
+
+class UMJobsNotFound(UMError):
+    """One or more job keys do not exist on UM."""
+
+
+class UMWaitTimeout(UMError):
+    """The wait's deadline passed before every job ended; carries what was last seen so a later task can resume."""

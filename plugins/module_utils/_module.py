@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiqum.jobs maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Ansible glue, in one place: argspecs (mirrored by the doc fragments), client and waiter set-up,
+and our exceptions turned into `fail_json` with their one-line message.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from ._client import UMClient
+from ._errors import UMError, UMOperationUncertain
+from ._jobs import JobWaiter, Summary, WaitOptions, WaitResult, raise_for_timeout, results_of, summarize
+
+# Mirrors plugins/doc_fragments/connection.py. Names follow netapp.um_info where it has them, so users
+# can share module_defaults between the two collections.
+CONNECTION_ARGSPEC: dict[str, dict[str, t.Any]] = {
+    "hostname": {"type": "str", "required": True, "fallback": (env_fallback, ["UM_HOSTNAME"])},
+    "username": {"type": "str", "required": True, "fallback": (env_fallback, ["UM_USERNAME"])},
+    "password": {"type": "str", "required": True, "no_log": True, "fallback": (env_fallback, ["UM_PASSWORD"])},
+    "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["UM_VALIDATE_CERTS"])},
+    "http_port": {"type": "int", "fallback": (env_fallback, ["UM_HTTP_PORT"])},
+    "ca_path": {"type": "path", "fallback": (env_fallback, ["UM_CA_PATH"])},
+    "request_timeout": {"type": "float", "default": 30.0, "fallback": (env_fallback, ["UM_REQUEST_TIMEOUT"])},
+}
+
+# Mirrors plugins/doc_fragments/wait.py.
+WAIT_ARGSPEC: dict[str, dict[str, t.Any]] = {
+    "timeout": {"type": "float", "default": 3600.0},
+    "poll_interval": {"type": "float", "default": 1.0},
+    "max_poll_interval": {"type": "float", "default": 30.0},
+    "long_poll": {"type": "str", "default": "auto", "choices": ["auto", "always", "never"]},
+    "long_poll_timeout": {"type": "int", "default": 60},
+    "fail_on_partial_failures": {"type": "bool", "default": False},
+    "warn_on_warning": {"type": "bool", "default": True},
+    "progress_interval": {"type": "float", "default": 30.0},
+}
+
+CONNECTION_KEYS = tuple(CONNECTION_ARGSPEC)
+WAIT_KEYS = tuple(WAIT_ARGSPEC)
+
+
+class UMModule:
+    """AnsibleModule plus what every module of this collection needs, by composition."""
+
+    def __init__(self, argument_spec: dict[str, t.Any], wait_options: bool = False, **kwargs: t.Any) -> None:
+        spec = dict(CONNECTION_ARGSPEC)
+        if wait_options:
+            spec.update(WAIT_ARGSPEC)
+        spec.update(argument_spec)
+        kwargs.setdefault("supports_check_mode", True)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self._client: UMClient | None = None
+
+    @property
+    def check_mode(self) -> bool:
+        return self.module.check_mode
+
+    def client(self) -> UMClient:
+        if self._client is None:
+            p = self.params
+            self._client = UMClient(p["hostname"], p["username"], p["password"], port=p["http_port"],
+                                    validate_certs=p["validate_certs"], ca_path=p["ca_path"],
+                                    request_timeout=p["request_timeout"])
+        return self._client
+
+    def wait_options(self) -> WaitOptions:
+        p = self.params
+        opts = WaitOptions(timeout=p["timeout"], poll_interval=p["poll_interval"],
+                           max_poll_interval=p["max_poll_interval"], long_poll=p["long_poll"],
+                           long_poll_timeout=p["long_poll_timeout"])
+        opts.check()
+        return opts
+
+    def wait_for(self, keys: list[str]) -> tuple[WaitResult, Summary]:
+        """Wait on keys with the task's wait options; return the raw result and its verdict."""
+        opts = self.wait_options()
+        result = JobWaiter(self.client(), opts).wait(keys)
+        verdict = summarize(result.jobs, result.keys, result.pending,
+                            fail_on_partial=self.params["fail_on_partial_failures"],
+                            warn_on_warning=self.params["warn_on_warning"])
+        return result, verdict
+
+    def run(self, body: t.Callable[["UMModule"], dict[str, t.Any]]) -> None:
+        """Run a module body; a UMError becomes a failed task with its one-line message and details."""
+        try:
+            result = body(self)
+        except UMError as exc:
+            extra = dict(exc.details)
+            if isinstance(exc, UMOperationUncertain):
+                extra.setdefault("changed", True)  # something may have changed on UM
+            self.module.fail_json(msg=str(exc), **extra)
+        finally:
+            if self._client is not None:
+                self._client.close()
+        self.module.exit_json(**result)
+
+
+def wait_report(result: WaitResult, verdict: Summary, single: bool) -> dict[str, t.Any]:
+    """The fields every waiting module returns (um_job_wait, um_request with wait)."""
+    jobs = result.ordered_jobs()
+    out: dict[str, t.Any] = {
+        "jobs": jobs,
+        "outcomes": verdict.outcomes,
+        "pending": result.pending,
+        "elapsed": round(result.elapsed, 3),
+        "polls": result.polls,
+        "timed_out": result.timed_out,
+        "long_polling": bool(result.long_poll),
+        "results": {k: results_of(result.jobs[k]) for k in result.keys if k in result.jobs},
+    }
+    if result.unknown_states:
+        out["unknown_states"] = result.unknown_states
+    if single and jobs:
+        out["job"] = jobs[0]
+        out["results"] = results_of(jobs[0])
+    return out
+
+
+def finish_wait(um: UMModule, result: WaitResult, verdict: Summary, report: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Apply the verdict to a report: warnings, failure on error or timeout."""
+    for state_key, state in result.unknown_states.items():
+        um.module.warn(f"job {state_key} reports state '{state}', which this collection does not know; "
+                       "it was treated as still running")
+    for warning in verdict.warnings:
+        um.module.warn(warning)
+    if verdict.failed:
+        msg = verdict.msg
+        if result.pending:
+            msg += f"; {len(result.pending)} jobs were still running at the timeout"
+        um.module.fail_json(msg=msg, **report)
+    if result.pending:
+        try:
+            raise_for_timeout(result, um.wait_options())
+        except UMError as exc:
+            um.module.fail_json(msg=str(exc), **report)
+    report["msg"] = verdict.msg
+    return report

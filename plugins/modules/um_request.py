@@ -1,0 +1,219 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiqum.jobs maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: um_request
+short_description: Call any Unified Manager REST endpoint, and wait for the job it starts
+version_added: 0.1.0
+description:
+  - Sends one request to a path under C(/api) of Active IQ Unified Manager and returns the answer.
+  - Accepts C(200), C(201), C(202) and C(204). When the answer carries a job (C(202 Accepted)), returns its key in
+    RV(job_key); with O(wait=true) it then waits for the job like M(aiqum.jobs.um_job_wait), with the same options
+    and outcome rules.
+  - A request that changes something (C(POST), C(PATCH), C(DELETE)) is never sent twice. If its answer is lost
+    the task fails saying the operation may have started and how to look for its job.
+  - In check mode, C(GET) is sent and writes are not; the task reports what it would have sent.
+author:
+  - aiqum.jobs maintainers
+extends_documentation_fragment:
+  - aiqum.jobs.connection
+  - aiqum.jobs.wait
+  - aiqum.jobs.attributes
+attributes:
+  check_mode:
+    description: Reads are sent; writes are not, and RV(request) says what would have been sent.
+    support: full
+  action:
+    description: An action plugin prints progress lines on the controller while O(wait=true).
+    support: full
+options:
+  method:
+    description: HTTP method.
+    type: str
+    choices: [GET, POST, PATCH, DELETE]
+    default: GET
+  path:
+    description:
+      - Path under C(/api), for example C(/storage-provider/luns) or C(/datacenter/svm/svms/{key}).
+      - Absolute URLs, C(..) segments and C(?) are refused; give query parameters in O(query).
+      - Percent-encode keys that you put in a path yourself (for example with the C(urlencode) filter).
+    type: str
+    required: true
+  query:
+    description:
+      - Query parameters. A list value is joined with C(|), the API's OR.
+    type: dict
+  body:
+    description: JSON body for C(POST) and C(PATCH), as an object (a YAML dict).
+    type: raw
+  wait:
+    description:
+      - When the answer carries a job, wait for it to end and fail, warn or succeed by its outcome.
+      - The wait options below apply only then.
+    type: bool
+    default: false
+seealso:
+  - module: aiqum.jobs.um_job_wait
+  - module: aiqum.jobs.um_job_info
+"""
+
+EXAMPLES = r"""
+- name: Create a file share and wait for it
+  aiqum.jobs.um_request:
+    hostname: um.example.com
+    username: storage_admin
+    password: "{{ um_password }}"
+    method: POST
+    path: /storage-provider/file-shares
+    body:
+      name: share1
+      svm: {key: "{{ svm_key }}"}
+      space: {size: 100, unit: gb}
+    wait: true
+    timeout: 1800
+  register: share
+
+- name: List LUNs (a synchronous call)
+  aiqum.jobs.um_request:
+    path: /storage-provider/luns
+    query:
+      max_records: 100
+  register: luns
+
+- name: Delete a LUN, start only; wait later with um_job_wait
+  aiqum.jobs.um_request:
+    method: DELETE
+    path: "/storage-provider/luns/{{ lun_key | urlencode }}"
+  register: deleting
+"""
+
+RETURN = r"""
+status:
+  description: HTTP status of the answer.
+  returned: when the request was sent
+  type: int
+  sample: 202
+json:
+  description: The decoded JSON answer; V(null) for an empty one.
+  returned: when the request was sent
+  type: raw
+request:
+  description: What was sent, or in check mode what would have been sent (never the credentials).
+  returned: always
+  type: dict
+  sample: {method: POST, path: /storage-provider/luns, query: {}, body: {name: lun1}, sent: true}
+job_key:
+  description: Key of the job that the request started.
+  returned: when the answer carried a job
+  type: str
+job:
+  description: The job; as last seen when O(wait=true), else the reference from the answer.
+  returned: when the answer carried a job
+  type: dict
+outcomes:
+  description: Outcome of the job by key (see M(aiqum.jobs.um_job_wait)).
+  returned: when O(wait=true) and a job came back
+  type: dict
+results:
+  description: What the job produced (its C(job_results)) as a dict of name to value.
+  returned: when O(wait=true) and a job came back
+  type: dict
+pending:
+  description: The job key when the wait timed out; pass it to M(aiqum.jobs.um_job_wait) to resume.
+  returned: when O(wait=true) and a job came back
+  type: list
+  elements: str
+elapsed:
+  description: Seconds the wait took.
+  returned: when O(wait=true) and a job came back
+  type: float
+polls:
+  description: HTTP requests the wait sent.
+  returned: when O(wait=true) and a job came back
+  type: int
+timed_out:
+  description: Whether the wait ended at its timeout.
+  returned: when O(wait=true) and a job came back
+  type: bool
+long_polling:
+  description: Whether the server held requests until the job ended.
+  returned: when O(wait=true) and a job came back
+  type: bool
+"""
+
+import json
+
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMResponseError
+from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
+from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, finish_wait, wait_report
+
+OK_STATUSES = (200, 201, 202, 204)
+
+
+def job_key_of(data: object) -> str | None:
+    """The job key of a 202 answer (`{"job": {"key": ...}}`), or None when no job came back."""
+    job = data.get("job") if isinstance(data, dict) else None
+    if isinstance(job, dict) and job.get("key"):
+        return str(job["key"])
+    return None
+
+
+def run(um: UMModule) -> dict:
+    p = um.params
+    method = p["method"].upper()
+    path = check_api_path(p["path"])
+    body = p["body"]
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            raise UMConfigError("body is a string that is not valid JSON: give a YAML dict or a JSON object") from None
+    if body is not None:
+        if method not in ("POST", "PATCH"):
+            raise UMConfigError(f"body is only sent with POST or PATCH, not with {method}")
+        if not isinstance(body, dict):
+            raise UMConfigError(f"body must be a JSON object (a YAML dict), not {type(body).__name__}: "
+                                "UM's endpoints take objects")
+    query = p["query"] or {}
+    request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
+    write = method in WRITE_METHODS
+    if write and um.check_mode:
+        return {"changed": True, "request": request, "msg": f"check mode: would send {method} {path}"}
+
+    answer = um.client().request(method, path, params=query, body=body)
+    request["sent"] = True
+    if answer.status not in OK_STATUSES:
+        raise UMResponseError(f"{method} {path}: UM answered HTTP {answer.status}, which this module does not "
+                              "expect (200, 201, 202 or 204)", status=answer.status)
+    report = {"changed": write, "status": answer.status, "json": answer.data, "request": request}
+    key = job_key_of(answer.data) if answer.status == 202 else None
+    if key is None:
+        return report
+    key = check_key(key)
+    report["job_key"] = key
+    report["job"] = answer.data["job"]
+    if not p["wait"]:
+        return report
+    result, verdict = um.wait_for([key])
+    report.update(wait_report(result, verdict, single=True))
+    return finish_wait(um, result, verdict, report)
+
+
+def main() -> None:
+    um = UMModule({
+        "method": {"type": "str", "default": "GET", "choices": ["GET", "POST", "PATCH", "DELETE"]},
+        "path": {"type": "str", "required": True},
+        "query": {"type": "dict"},
+        "body": {"type": "raw"},
+        "wait": {"type": "bool", "default": False},
+    }, wait_options=True)
+    um.run(run)
+
+
+if __name__ == "__main__":
+    main()

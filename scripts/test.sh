@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: venv, collection copy, every stage, one summary line.
+# Usage: scripts/test.sh [stage ...]   (default: every stage; see STAGES below)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ALL_STAGES="sanity units simulator lint integration"
+STAGES="${*:-${STAGES:-$ALL_STAGES}}"
+RESULTS=()
+FAILED=0
+PASSED=0
+SIM_READY="$BUILD/umsim-test/ready.json"
+
+stop_sim() { "$VENV/bin/python" "$ROOT/scripts/simctl.py" stop --ready-file "$SIM_READY" || true; }
+trap stop_sim EXIT
+
+stage_sanity() {
+  (cd "$COLL_DIR" && ansible-test sanity --python 3.11 --color no --requirements)
+}
+
+stage_units() {
+  (cd "$COLL_DIR" && ansible-test units --python 3.11 --color no --requirements)
+}
+
+stage_simulator() {
+  (cd "$ROOT" && python -m pytest tests/simulator -q -p no:cacheprovider)
+}
+
+stage_lint() {
+  (cd "$COLL_DIR" && ansible-lint --profile production --offline -q)
+}
+
+# Integration targets run against one simulator; each target scripts the jobs it needs.
+stage_integration() {
+  local state="$BUILD/umsim-test" info
+  rm -rf "$state"
+  info="$(python "$ROOT/scripts/simctl.py" start --state-dir "$state" --ready-file "$SIM_READY")" || return 1
+  python - "$info" "$COLL_DIR/tests/integration/integration_config.yml" <<'PY'
+import json, sys
+info = json.loads(sys.argv[1])
+cfg = {
+    "um_hostname": info["host"], "um_port": info["port"], "um_ca_path": info["ca_file"],
+    "um_sim_url": info["url"], "um_sim_state_dir": info["state_dir"],
+    "um_username": "admin", "um_password": "Admin-pass-1",
+    "um_operator_username": "operator", "um_operator_password": "Operator-pass-1",
+}
+with open(sys.argv[2], "w") as f:
+    for k, v in cfg.items():
+        f.write(f"{k}: {json.dumps(v)}\n")
+PY
+  (cd "$COLL_DIR" && ansible-test integration --local --python 3.11 --color no ${INTEGRATION_TARGETS:-})
+  local rc=$?
+  stop_sim
+  return $rc
+}
+
+ensure_venv
+activate
+"$ROOT/scripts/ansible-test-offline-pip.sh" >/dev/null
+lay_collection
+
+for stage in $STAGES; do
+  log "stage: $stage"
+  start=$(date +%s)
+  if "stage_$stage"; then
+    RESULTS+=("PASS  $stage ($(( $(date +%s) - start ))s)"); PASSED=$((PASSED + 1))
+  else
+    RESULTS+=("FAIL  $stage ($(( $(date +%s) - start ))s)"); FAILED=$((FAILED + 1))
+  fi
+done
+
+printf '\n==> summary\n'
+printf '%s\n' "${RESULTS[@]}"
+echo "stages: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
