@@ -36,6 +36,10 @@ lay_collection() {
     --exclude=./.git --exclude=./.venv --exclude=./build --exclude=./dist --exclude=./.ansible \
     --exclude='__pycache__' --exclude=./.pytest_cache --exclude=./tests/output \
     --exclude=./tests/benchmarks/results --exclude='*.tar.gz' . | tar -C "$COLL_DIR" -xf -
+  # The copy lives in the parent repository's ignored build/: ansible-test would list no files there.
+  # Its own throw-away git index makes ansible-test see exactly the files git would track.
+  git -C "$COLL_DIR" init -q
+  git -C "$COLL_DIR" add -A
 }
 
 activate() {

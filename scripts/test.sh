@@ -14,11 +14,11 @@ stop_sim() { "$VENV/bin/python" "$ROOT/scripts/simctl.py" stop --ready-file "$SI
 trap stop_sim EXIT
 
 stage_sanity() {
-  (cd "$COLL_DIR" && ansible-test sanity --python 3.11 --color no --requirements)
+  (cd "$COLL_DIR" && ansible-test sanity --python 3.11 --color no)
 }
 
 stage_units() {
-  (cd "$COLL_DIR" && ansible-test units --python 3.11 --color no --requirements)
+  (cd "$COLL_DIR" && ansible-test units --python 3.11 --color no)
 }
 
 stage_simulator() {

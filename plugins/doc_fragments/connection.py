@@ -53,9 +53,9 @@ options:
     type: float
     default: 30
 requirements:
-  - requests (Python library, on the host that runs the module: usually the controller)
+  - "requests (the Python library) on the host that runs the module, usually the controller"
 notes:
-  - The modules talk to Unified Manager from the host they run on; run them with C(hosts: localhost)
-    or C(delegate_to: localhost).
+  - "The modules talk to Unified Manager from the host they run on: run them with C(hosts: localhost)
+    or C(delegate_to: localhost)."
   - Use C(module_defaults) with the group C(group/aiqum.jobs.um) to set connection options once per play.
 """

@@ -351,7 +351,7 @@ def _never_sent(exc: Exception) -> bool:
 def _reason(exc: Exception) -> str:
     """A short reason without URLs (which could carry user info) or nested reprs."""
     cur: t.Any = exc
-    for _ in range(6):
+    for _depth in range(6):
         if isinstance(cur, urllib3.exceptions.MaxRetryError) and cur.reason is not None:
             cur = cur.reason
         elif cur.args and isinstance(cur.args[0], BaseException):
@@ -365,6 +365,6 @@ def _reason(exc: Exception) -> str:
                    "No route to host", "Connection reset", "hostname mismatch", "doesn't match",
                    "Remote end closed connection"):
         if marker.lower() in text.lower():
-            detail = text[text.lower().index(marker.lower()):].split(")")[0].split("'")[0].strip(" :(")
+            detail = text[text.lower().index(marker.lower()):].split(")", 1)[0].split("'", 1)[0].strip(" :(")
             return detail
-    return text.split(": ")[-1][:160] if text else type(cur).__name__
+    return text.rsplit(": ", 1)[-1][:160] if text else type(cur).__name__

@@ -412,8 +412,9 @@ class JobWaiter:
             return True
         sent = self.clock()
         try:
-            job = self._call(lambda: self.client.get_job(key, poll_timeout=poll_timeout,
-                                                          timeout=poll_timeout + self.GRACE, retry=False), result, [key])
+            job = self._call(
+                lambda: self.client.get_job(key, poll_timeout=poll_timeout, timeout=poll_timeout + self.GRACE, retry=False),
+                result, [key])
         except UMHTTPError as exc:
             if exc.status == 400:
                 if self.opts.long_poll == "always":

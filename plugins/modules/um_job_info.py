@@ -14,7 +14,7 @@ description:
   - Filters take the API's query syntax; C(|) means OR and C(*) is a wildcard, for example C(state=running|aborting).
   - Never changes anything.
 author:
-  - aiqum.jobs maintainers
+  - aiqum.jobs maintainers (@aiqum)
 extends_documentation_fragment:
   - aiqum.jobs.connection
   - aiqum.jobs.attributes
@@ -132,7 +132,7 @@ def run(um: UMModule) -> dict:
 
 
 def main() -> None:
-    spec = {f: {"type": "str"} for f in FILTERS}
+    spec = {f: {"type": "str", "no_log": False} for f in FILTERS}
     spec.update({"key": {"type": "str", "no_log": False}, "order_by": {"type": "str"}, "max_records": {"type": "int"}})
     UMModule(spec, mutually_exclusive=[["key", f] for f in FILTERS + ("order_by", "max_records")]).run(run)
 

@@ -19,7 +19,7 @@ description:
   - On timeout the task fails but returns each job as last seen and the keys still running in RV(pending).
   - Read-only, so it runs in check mode too.
 author:
-  - aiqum.jobs maintainers
+  - aiqum.jobs maintainers (@aiqum)
 extends_documentation_fragment:
   - aiqum.jobs.connection
   - aiqum.jobs.wait

@@ -18,7 +18,7 @@ description:
     the task fails saying the operation may have started and how to look for its job.
   - In check mode, C(GET) is sent and writes are not; the task reports what it would have sent.
 author:
-  - aiqum.jobs maintainers
+  - aiqum.jobs maintainers (@aiqum)
 extends_documentation_fragment:
   - aiqum.jobs.connection
   - aiqum.jobs.wait
