@@ -226,6 +226,9 @@ class UMClient:
             "params": _flatten(params) if params else None,
             "timeout": (min(self.request_timeout, read_timeout), read_timeout),
             "allow_redirects": False,
+            # Explicit on every request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override the session's
+            # setting, which would silently replace ca_path (or turn validate_certs=false back on).
+            "verify": self._verify,
         }
         if body is not None:
             kwargs["data"] = json.dumps(body)

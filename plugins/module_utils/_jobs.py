@@ -408,7 +408,9 @@ class JobWaiter:
         remaining = deadline - self.clock()
         poll_timeout = int(min(self.opts.long_poll_timeout, remaining))
         if poll_timeout < 1:
+            # Too little time left to hold a request: one plain look, then rest until the deadline.
             self._refresh(result, [key], deadline)
+            self._pause(self.opts.poll_interval, deadline)
             return True
         sent = self.clock()
         try:

@@ -111,13 +111,13 @@ def wait_report(result: WaitResult, verdict: Summary, single: bool) -> dict[str,
         "polls": result.polls,
         "timed_out": result.timed_out,
         "long_polling": bool(result.long_poll),
-        "results": {k: results_of(result.jobs[k]) for k in result.keys if k in result.jobs},
+        "outputs": {k: results_of(result.jobs[k]) for k in result.keys if k in result.jobs},
     }
     if result.unknown_states:
         out["unknown_states"] = result.unknown_states
     if single and jobs:
         out["job"] = jobs[0]
-        out["results"] = results_of(jobs[0])
+        out["outputs"] = results_of(jobs[0])
     return out
 
 

@@ -77,7 +77,7 @@ EXAMPLES = r"""
 
     - name: Show the new LUN's key
       ansible.builtin.debug:
-        msg: "{{ waited.results.lunKey | default('none') }}"
+        msg: "{{ waited.outputs.lunKey | default('none') }}"
 
 - name: Wait on many jobs in one task, failing on partial failures too
   aiqum.jobs.um_job_wait:
@@ -119,7 +119,7 @@ outcomes:
   returned: always
   type: dict
   sample: {"2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4": normal}
-results:
+outputs:
   description:
     - What the job produced (its C(job_results)) as a dict of name to value.
     - With O(keys), a dict of such dicts by job key.

@@ -118,7 +118,7 @@ outcomes:
   description: Outcome of the job by key (see M(aiqum.jobs.um_job_wait)).
   returned: when O(wait=true) and a job came back
   type: dict
-results:
+outputs:
   description: What the job produced (its C(job_results)) as a dict of name to value.
   returned: when O(wait=true) and a job came back
   type: dict
