@@ -3,7 +3,7 @@
 # Usage: scripts/test.sh [stage ...]   (default: every stage; see STAGES below)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES="sanity units simulator lint integration"
+ALL_STAGES="sanity units simulator lint integration release"
 STAGES="${*:-${STAGES:-$ALL_STAGES}}"
 RESULTS=()
 FAILED=0
@@ -51,6 +51,10 @@ PY
   local rc=$?
   stop_sim
   return $rc
+}
+
+stage_release() {
+  bash "$ROOT/scripts/release-check.sh"
 }
 
 ensure_venv

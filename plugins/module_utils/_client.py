@@ -44,7 +44,6 @@ except ImportError:  # pragma: no cover - reported by the module wrapper with mi
 else:
     REQUESTS_IMPORT_ERROR = None
 
-COLLECTION_VERSION = "0.1.0"
 WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 JOBS_PATH = "/management-server/jobs"
 # UM accepts at most this many records per page.
@@ -146,7 +145,7 @@ class UMClient:
         session.verify = self._verify
         session.headers.update({
             "Accept": "application/json",
-            "User-Agent": f"aiqum.jobs/{COLLECTION_VERSION} python-requests/{requests.__version__}",
+            "User-Agent": f"aiqum.jobs python-requests/{requests.__version__}",
         })
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
         session.mount("https://", adapter)
