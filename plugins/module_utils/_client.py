@@ -12,7 +12,8 @@ Retry policy, in one place:
   jittered backoff that honours Retry-After (urllib3's Retry does the work).
 - A write (POST/PATCH/DELETE) is never re-sent once it may have reached UM: it could start a job twice.
   If its answer is lost the client raises UMOperationUncertain, which says how to look for the job.
-- The waiter polls with `retry=False` and applies its own policy, because only it knows its deadline.
+- The waiter polls with `retry=False` (no retries at all, not even connect) and applies its own policy,
+  because only it knows its deadline.
 """
 
 from __future__ import annotations
@@ -127,34 +128,45 @@ class UMClient:
             self._verify = ca_path
         self.ca_path = ca_path if validate_certs else None
 
-        # Two sessions share the auth and verification settings and differ only in retry policy.
-        self._reads = self._session(username, password, _CappedRetry(
-            total=read_retries, connect=read_retries, read=read_retries, status=read_retries, other=0,
-            redirect=0, allowed_methods=frozenset(("GET", "HEAD")),
-            status_forcelist=(429, 500, 502, 503, 504), backoff_factor=backoff_factor,
-            backoff_max=backoff_max, backoff_jitter=backoff_factor, respect_retry_after_header=True,
-            raise_on_status=False, raise_on_redirect=False))
-        # Connect errors only: the request never left, so even a write may be tried again.
-        self._once = self._session(username, password, Retry(
-            total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.2,
-            raise_on_status=False, raise_on_redirect=False))
+        self._auth = (username, password)
+        # One session per retry policy, made on first use; they share auth, headers and verification.
+        self._policies: dict[str, t.Any] = {
+            # Reads: connect errors, lost answers, 429 and 5xx, with capped jittered backoff and Retry-After.
+            "read": lambda: _CappedRetry(
+                total=read_retries, connect=read_retries, read=read_retries, status=read_retries, other=0,
+                redirect=0, allowed_methods=frozenset(("GET", "HEAD")),
+                status_forcelist=(429, 500, 502, 503, 504), backoff_factor=backoff_factor,
+                backoff_max=backoff_max, backoff_jitter=backoff_factor, respect_retry_after_header=True,
+                raise_on_status=False, raise_on_redirect=False),
+            # Writes: connect errors only; the request never left, so it cannot have started anything.
+            "write": lambda: Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.2,
+                                   raise_on_status=False, raise_on_redirect=False),
+            # The waiter's polls: no retries here at all, the waiter retries within its own deadline.
+            "none": lambda: Retry(total=0, connect=0, read=0, status=0, other=0, redirect=0,
+                                  raise_on_status=False, raise_on_redirect=False),
+        }
+        self._sessions: dict[str, requests.Session] = {}
 
-    def _session(self, username: str, password: str, retry: t.Any) -> requests.Session:
-        session = requests.Session()
-        session.auth = (username, password)
-        session.verify = self._verify
-        session.headers.update({
-            "Accept": "application/json",
-            "User-Agent": f"aiqum.jobs python-requests/{requests.__version__}",
-        })
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+    def _session(self, policy: str) -> requests.Session:
+        session = self._sessions.get(policy)
+        if session is None:
+            session = requests.Session()
+            session.auth = self._auth
+            session.verify = self._verify
+            session.headers.update({
+                "Accept": "application/json",
+                "User-Agent": f"aiqum.jobs python-requests/{requests.__version__}",
+            })
+            adapter = HTTPAdapter(max_retries=self._policies[policy](), pool_connections=4, pool_maxsize=16)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            self._sessions[policy] = session
         return session
 
     def close(self) -> None:
-        self._reads.close()
-        self._once.close()
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()
 
     # -- the verbs -----------------------------------------------------------------------------
 
@@ -217,9 +229,10 @@ class UMClient:
 
     def _send(self, method: str, url: str, shown: str, params: t.Any, body: t.Any,
               timeout: float | None, retry: bool | None) -> UMResponse:
-        write = method in WRITE_METHODS
-        use_retry = (not write) if retry is None else (retry and not write)
-        session = self._reads if use_retry else self._once
+        if method in WRITE_METHODS:
+            session = self._session("write")
+        else:
+            session = self._session("none" if retry is False else "read")
         read_timeout = self.request_timeout if timeout is None else max(0.1, float(timeout))
         kwargs: dict[str, t.Any] = {
             "params": _flatten(params) if params else None,
