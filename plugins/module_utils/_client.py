@@ -19,6 +19,7 @@ Retry policy, in one place:
 from __future__ import annotations
 
 import json
+import re
 import traceback
 import typing as t
 from urllib.parse import quote, urlsplit
@@ -56,6 +57,12 @@ def encode_segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
+def _shown(text: str) -> str:
+    """An option's value for a message: user info masked (it may hold a password), control characters escaped."""
+    text = re.sub(r"(^|//)[^/?#@]*@", r"\1***@", text)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)[:200]
+
+
 def check_api_path(path: str) -> str:
     """Normalise a path under /api (`/storage-provider/luns`, `storage-provider/luns`, `/api/...`).
 
@@ -65,12 +72,12 @@ def check_api_path(path: str) -> str:
         raise UMConfigError("path is empty: give a path under /api, for example /storage-provider/luns")
     p = path.strip()
     if "://" in p or p.startswith("//"):
-        raise UMConfigError(f"path '{p}' is a URL: give only the path under /api (for example "
+        raise UMConfigError(f"path '{_shown(p)}' is a URL: give only the path under /api (for example "
                             "/storage-provider/luns); the server comes from hostname and http_port")
     if any(c in p for c in "?#"):
-        raise UMConfigError(f"path '{p}' holds '?' or '#': give query parameters in the query option")
+        raise UMConfigError(f"path '{_shown(p)}' holds '?' or '#': give query parameters in the query option")
     if any(ord(c) < 33 or ord(c) > 126 for c in p):
-        raise UMConfigError(f"path '{p}' holds spaces, control or non-ASCII characters: "
+        raise UMConfigError(f"path '{_shown(p)}' holds spaces, control or non-ASCII characters: "
                             "percent-encode path parameters or pass them in query")
     if not p.startswith("/"):
         p = "/" + p
@@ -78,7 +85,7 @@ def check_api_path(path: str) -> str:
         p = p[4:] or "/"
     segments = p.split("/")
     if any(s in ("..", ".") for s in segments):
-        raise UMConfigError(f"path '{path}' holds a '.' or '..' segment: give the path under /api as it is")
+        raise UMConfigError(f"path '{_shown(path)}' holds a '.' or '..' segment: give the path under /api as it is")
     return p
 
 
@@ -309,15 +316,15 @@ def check_hostname(hostname: str) -> str:
     if not host:
         raise UMConfigError("hostname is empty: give UM's host name or address (or set UM_HOSTNAME)")
     if "://" in host:
-        raise UMConfigError(f"hostname '{host}' holds a scheme: give only the host name or address, "
+        raise UMConfigError(f"hostname '{_shown(host)}' holds a scheme: give only the host name or address, "
                             "HTTPS is always used")
     if any(c in host for c in "/?#@ \t"):
-        raise UMConfigError(f"hostname '{host}' is not a host name or address: give only the host, "
+        raise UMConfigError(f"hostname '{_shown(host)}' is not a host name or address: give only the host, "
                             "for example um.example.com")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     elif host.count(":") == 1:
-        raise UMConfigError(f"hostname '{host}' holds a port: give the port in http_port")
+        raise UMConfigError(f"hostname '{_shown(host)}' holds a port: give the port in http_port")
     return host
 
 

@@ -1,0 +1,457 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiqum.jobs maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""JobWaiter against a scripted server on a fake clock: nothing here sleeps for real."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
+    UMConfigError,
+    UMConnectionError,
+    UMHTTPError,
+    UMJobsNotFound,
+    UMResponseError,
+    UMTLSError,
+    UMWaitTimeout,
+)
+from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
+    ERROR,
+    SUCCESS,
+    JobWaiter,
+    WaitOptions,
+    classify,
+    raise_for_timeout,
+    summarize,
+)
+from ansible_collections.aiqum.jobs.tests.unit.um_fakes import FakeClock, FakeJob, FakeUM, Reply, http_error, job
+
+pytestmark = pytest.mark.usefixtures("no_sleep")
+
+K1 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
+K2 = "85b642774a960362:-4405f3a8:16e686b7083:-6fac"
+K3 = "85b642774a960362:-4405f3a8:16e686b7083:-6fab"
+JOB_PATH = "/management-server/jobs/" + K1.replace(":", "%3A")
+LATENCY = 0.02
+
+
+def make(jobs, long_poll="honour", latency=LATENCY, **kw):
+    clock = FakeClock()
+    return clock, FakeUM(clock, jobs, long_poll=long_poll, latency=latency, **kw)
+
+
+def run(clock, server, keys, **opts):
+    waiter = JobWaiter(server, WaitOptions(**opts), clock=clock, sleep=clock.sleep)
+    result = waiter.wait(keys)
+    # The waiter counts every request it sent, and time moved only by requests and sleeps.
+    assert result.polls == len(server.calls)
+    spent = clock.slept + sum(c.end - c.start for c in server.calls)
+    assert spent == pytest.approx(result.elapsed, abs=1e-6)
+    # It applies its own retry policy: the client's retries would blur its deadline.
+    assert all(c.retry is False for c in server.calls)
+    return result
+
+
+def sweep(center, half_width=1.0, step=0.1):
+    n = int(round(half_width / step))
+    return [round(center + i * step, 3) for i in range(-n, n + 1)]
+
+
+# -- long polling -----------------------------------------------------------------------------------
+
+def test_long_poll_honoured_one_request_no_lag():
+    clock, server = make([job(K1, 30.0)])
+    result = run(clock, server, [K1])
+    assert result.pending == []
+    assert result.polls == 1
+    assert server.calls[0].poll_timeout == 60
+    assert server.calls[0].timeout >= 60  # the read timeout leaves room for the hold
+    assert result.long_poll is True
+    assert 0 <= result.elapsed - 30.0 <= LATENCY + 1e-9
+    assert clock.sleeps == []
+    assert classify(result.jobs[K1]).outcome == SUCCESS
+
+
+def test_long_poll_longer_than_long_poll_timeout_is_asked_again_without_sleeping():
+    clock, server = make([job(K1, 150.0)])
+    result = run(clock, server, [K1], long_poll_timeout=60)
+    assert [c.poll_timeout for c in server.calls] == [60, 60, 60]
+    assert result.pending == [] and result.long_poll is True
+    assert result.elapsed - 150.0 <= 3 * LATENCY + 1e-9
+    assert clock.sleeps == []
+
+
+def test_long_poll_timeout_option_is_sent():
+    clock, server = make([job(K1, 10.0)])
+    run(clock, server, [K1], long_poll_timeout=7)
+    assert [c.poll_timeout for c in server.calls] == [7, 7]
+
+
+def test_quick_job_with_long_polling():
+    clock, server = make([job(K1, 0.2, status="warning")])
+    result = run(clock, server, [K1])
+    assert result.polls == 1 and result.pending == []
+    assert classify(result.jobs[K1]).outcome == "warning"
+
+
+@pytest.mark.parametrize("center", [10.0, 60.0])
+def test_ignored_long_poll_falls_back_to_sparse_prompt_polling(center):
+    """A server that answers at once: detect it, poll standard, fewer requests than a 1 s loop, small lag.
+
+    Swept over job durations around the center so the result does not hang on the polling phase.
+    """
+    for duration in sweep(center):
+        clock, server = make([job(K1, duration)], long_poll="ignore")
+        result = run(clock, server, [K1])
+        assert result.pending == [] and classify(result.jobs[K1]).outcome == SUCCESS
+        assert result.long_poll is False
+        assert len(server.calls_with_poll_timeout()) == 1, "asked for long polling again after it was ignored"
+        assert server.calls[0].poll_timeout
+        fixed_loop_polls = int(duration) + 1
+        assert result.polls < fixed_loop_polls, (duration, result.polls)
+        lag = result.elapsed - duration
+        assert 0 <= lag < 2.5, (duration, lag)
+        assert max(s for _w, s in clock.sleeps) <= 30.0
+
+
+def test_rejected_long_poll_falls_back():
+    clock, server = make([job(K1, 12.0, status="error")], long_poll="reject")
+    result = run(clock, server, [K1])
+    assert result.long_poll is False
+    assert len(server.calls_with_poll_timeout()) == 1
+    assert result.pending == [] and classify(result.jobs[K1]).outcome == ERROR
+    assert result.elapsed - 12.0 < 2.5
+
+
+def test_always_with_rejecting_server_is_a_config_error():
+    clock, server = make([job(K1, 12.0)], long_poll="reject")
+    with pytest.raises(UMConfigError) as err:
+        run(clock, server, [K1], long_poll="always")
+    assert "long_poll" in str(err.value) and "400" in str(err.value)
+    assert len(server.calls) == 1
+
+
+def test_always_with_ignoring_server_keeps_asking_but_does_not_spin():
+    clock, server = make([job(K1, 10.0)], long_poll="ignore")
+    result = run(clock, server, [K1], long_poll="always")
+    assert result.pending == []
+    assert all(c.poll_timeout for c in server.calls)
+    assert len(server.calls) <= 11
+    assert clock.sleeps
+    assert result.elapsed - 10.0 < 2.5
+
+
+@pytest.mark.parametrize("behaviour", ["honour", "ignore", "reject"])
+def test_never_sends_poll_timeout(behaviour):
+    clock, server = make([job(K1, 20.0)], long_poll=behaviour)
+    result = run(clock, server, [K1], long_poll="never")
+    assert result.pending == []
+    assert server.calls_with_poll_timeout() == []
+    assert result.long_poll is False
+    assert result.polls < 21
+
+
+def test_standard_polling_interval_grows_but_stays_capped():
+    clock, server = make([job(K1, 1800.0)], long_poll="ignore")
+    result = run(clock, server, [K1], poll_interval=1.0, max_poll_interval=30.0)
+    sleeps = [s for _w, s in clock.sleeps]
+    assert sleeps[0] >= 1.0
+    assert max(sleeps) <= 30.0 + 1e-9
+    assert sleeps == sorted(sleeps)
+    assert result.polls < 150  # a 1 s loop would send 1800
+    assert result.elapsed - 1800.0 <= 30.0 + 2 * LATENCY
+
+
+# -- many jobs at once ------------------------------------------------------------------------------
+
+def many_jobs(count=100, seed=7):
+    rng = random.Random(seed)
+    durations = [round(rng.uniform(5.0, 20.0), 2) for _i in range(count)]
+    durations[count // 3] = 20.0
+    jobs = [job(f"{1000 + i:x}:-{i:x}:16e3ae18e35:-7ff{i % 10}", d, submit=rng.uniform(-30.0, 0.0),
+                status="error" if i == 5 else "normal") for i, d in enumerate(durations)]
+    return jobs, max(durations)
+
+
+@pytest.mark.parametrize("behaviour, mode, max_polls, max_lag", [
+    ("honour", "auto", 30, 6 * LATENCY),
+    ("ignore", "auto", 60, 2.5),
+    ("reject", "auto", 60, 2.5),
+    ("honour", "never", 60, 2.5),
+])
+def test_many_jobs_finish_with_the_longest_and_few_requests(behaviour, mode, max_polls, max_lag):
+    jobs, longest = many_jobs()
+    keys = [j.key for j in jobs]
+    clock, server = make(jobs, long_poll=behaviour)
+    result = run(clock, server, keys, long_poll=mode)
+    assert result.pending == []
+    assert set(result.jobs) == set(keys)
+    assert all(classify(result.jobs[k]).terminal for k in keys)
+    assert classify(result.jobs[keys[5]]).outcome == ERROR
+    assert 0 <= result.elapsed - longest <= max_lag
+    # Polling each job on its own every second would take 100 x 21 requests; batching takes a few dozen.
+    assert result.polls <= max_polls, result.polls
+    for call in server.calls:
+        if call.kind == "list":
+            assert 1 < len(call.keys) <= 50
+    summary = summarize(result.jobs, keys, result.pending)
+    assert summary.failed and summary.msg.startswith("1 of 100 jobs failed")
+
+
+def test_batch_size_is_respected():
+    jobs = [job(f"k{i}", 5.0 + i) for i in range(20)]
+    clock, server = make(jobs)
+    result = run(clock, server, [j.key for j in jobs], long_poll="never", batch_size=7)
+    assert result.pending == []
+    lists = [c for c in server.calls if c.kind == "list"]
+    assert lists and all(len(c.keys) <= 7 for c in lists)
+    assert sorted(len(c.keys) for c in lists[:3]) == [6, 7, 7]
+
+
+def test_long_poll_holds_on_the_latest_submitted_job():
+    jobs = [job(K1, 30.0, submit=-20.0), job(K2, 10.0, submit=-5.0), job(K3, 20.0, submit=-10.0)]
+    clock, server = make(jobs)
+    result = run(clock, server, [K1, K2, K3])
+    assert result.pending == []
+    assert server.calls[0].kind == "list" and set(server.calls[0].keys) == {K1, K2, K3}
+    holds = [c.keys[0] for c in server.calls if c.poll_timeout]
+    assert holds == [K2, K3, K1]
+    assert result.elapsed - 30.0 <= len(server.calls) * LATENCY + 1e-9
+    assert clock.sleeps == []
+
+
+def test_server_that_does_not_or_keys_is_asked_per_job():
+    jobs = [job(K1, 3.0), job(K2, 4.0, status="partial_failures"), job(K3, 5.0)]
+    clock, server = make(jobs, or_keys=False)
+    result = run(clock, server, [K1, K2, K3], long_poll="never")
+    assert result.pending == []
+    assert classify(result.jobs[K2]).outcome == "partial_failures"
+    assert {c.keys[0] for c in server.calls if c.kind == "job"} == {K1, K2, K3}
+
+
+# -- errors along the way ---------------------------------------------------------------------------
+
+def test_transient_errors_are_tolerated_then_the_true_outcome_is_reported():
+    failed = job(K1, 20.0, status="error", final={"task_reports": [
+        {"name": "Create LUN", "state": "completed", "status": "error", "failure_reason": "No space left."}]})
+    clock, server = make([failed])
+    server.faults = {
+        1: http_error(503, JOB_PATH, "UM is starting."),
+        2: UMConnectionError("GET ...: cannot reach https://um: Connection refused; check hostname"),
+        3: UMResponseError("UM's answer for job is not a job object"),
+        4: http_error(500, JOB_PATH),
+        5: http_error(502, JOB_PATH),
+        6: http_error(504, JOB_PATH),
+        7: http_error(429, JOB_PATH, "Too many requests.", retry_after=7.0),
+    }
+    result = run(clock, server, [K1], long_poll="never")
+    assert result.pending == []
+    assert result.last_error is None
+    assert result.jobs[K1]["status"] == "error"
+    summary = summarize(result.jobs, [K1])
+    assert summary.failed and "No space left." in summary.msg
+    retry_after_sleeps = [s for w, s in clock.sleeps if w - server.t0 == pytest.approx(server.calls[7].end)]
+    assert retry_after_sleeps == [7.0], "Retry-After was not honoured"
+
+
+def test_retry_after_beyond_the_deadline_sleeps_only_to_the_deadline():
+    clock, server = make([job(K1, None)])
+    server.faults = {1: http_error(429, JOB_PATH, retry_after=3600.0)}
+    result = run(clock, server, [K1], long_poll="never", timeout=50)
+    assert result.pending == [K1]
+    assert "429" in result.last_error
+    assert clock() - server.t0 == pytest.approx(50.0)
+
+
+def test_transient_errors_during_long_polls_are_tolerated():
+    clock, server = make([job(K1, 100.0)])
+    server.faults = {1: http_error(503, JOB_PATH), 2: UMConnectionError("connection reset", sent=True)}
+    result = run(clock, server, [K1], long_poll_timeout=30)
+    assert result.pending == [] and result.long_poll is True
+    assert result.elapsed - 100.0 < 1.0
+
+
+def test_malformed_list_answers_are_tolerated():
+    clock, server = make([job(K1, 6.0), job(K2, 8.0)])
+    server.faults = {1: Reply({"unexpected": True}), 2: Reply("<html>maintenance</html>"), 3: Reply({"records": None})}
+    result = run(clock, server, [K1, K2], long_poll="never")
+    assert result.pending == []
+    assert result.last_error is None
+    assert all(classify(j).outcome == SUCCESS for j in result.jobs.values())
+
+
+def test_tls_errors_are_not_waited_out():
+    clock, server = make([job(K1, 6.0)])
+    server.faults = {2: UMTLSError("TLS certificate of https://um could not be verified")}
+    with pytest.raises(UMTLSError):
+        run(clock, server, [K1], long_poll="never")
+    assert len(server.calls) == 3
+
+
+@pytest.mark.parametrize("status", [400, 403, 405, 409])
+def test_other_http_errors_are_final(status):
+    clock, server = make([job(K1, 6.0)])
+    server.faults = {1: http_error(status, JOB_PATH, "nope")}
+    with pytest.raises(UMHTTPError) as err:
+        run(clock, server, [K1], long_poll="never")
+    assert err.value.status == status
+    assert len(server.calls) == 2
+
+
+@pytest.mark.parametrize("mode", ["auto", "never"])
+def test_401_on_the_first_request_fails_at_once(mode):
+    clock, server = make([job(K1, 6.0)])
+    server.faults = {0: http_error(401, JOB_PATH)}
+    with pytest.raises(UMHTTPError) as err:
+        run(clock, server, [K1], long_poll=mode)
+    assert err.value.status == 401
+    assert "username and password" in str(err.value)
+    assert len(server.calls) == 1
+    assert clock.sleeps == []
+
+
+def test_401_after_success_is_tolerated():
+    clock, server = make([job(K1, 10.0)])
+    server.faults = {2: http_error(401, JOB_PATH), 3: http_error(401, JOB_PATH)}
+    result = run(clock, server, [K1], long_poll="never")
+    assert result.pending == []
+    assert classify(result.jobs[K1]).outcome == SUCCESS
+
+
+def test_401_that_persists_after_success_ends_at_the_deadline_with_the_error():
+    clock, server = make([job(K1, 500.0)])
+    server.outages = [(3.0, 1e9, lambda: http_error(401, JOB_PATH))]
+    result = run(clock, server, [K1], long_poll="never", timeout=60)
+    assert result.pending == [K1]
+    assert "401" in result.last_error
+    assert 60.0 <= result.elapsed <= 60.0 + LATENCY
+
+
+@pytest.mark.parametrize("mode", ["auto", "never"])
+def test_unknown_job_is_not_found(mode):
+    clock, server = make([])
+    with pytest.raises(UMJobsNotFound) as err:
+        run(clock, server, [K1], long_poll=mode)
+    assert K1 in str(err.value) and "um_job_info" in str(err.value)
+    assert err.value.details["missing_keys"] == [K1]
+    assert len(server.calls) == 1
+
+
+@pytest.mark.parametrize("mode", ["auto", "never"])
+def test_unknown_job_among_many_is_named(mode):
+    clock, server = make([job(K1, 50.0), job(K3, 50.0)])
+    with pytest.raises(UMJobsNotFound) as err:
+        run(clock, server, [K1, K2, K3], long_poll=mode)
+    assert K2 in str(err.value)
+    assert err.value.details["missing_keys"] == [K2]
+    assert clock() - server.t0 < 1.0
+
+
+# -- the deadline -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("behaviour, mode", [
+    ("honour", "auto"), ("ignore", "auto"), ("reject", "auto"), ("honour", "never"), ("ignore", "always"),
+    ("honour", "always"),
+])
+@pytest.mark.parametrize("timeout", [7.3, 100.0, 100.5, 200.9])
+@pytest.mark.parametrize("latency", [0.0, 0.05])
+def test_timeout_never_sleeps_past_the_deadline(behaviour, mode, timeout, latency):
+    clock, server = make([job(K1, None), job(K2, 3.0)], long_poll=behaviour, latency=latency)
+    start = clock()
+    deadline = start + timeout
+    result = run(clock, server, [K1, K2], timeout=timeout, long_poll=mode, long_poll_timeout=60)
+    assert result.timed_out and result.pending == [K1]
+    assert result.last_error is None
+    assert classify(result.jobs[K2]).outcome == SUCCESS
+    for when, seconds in clock.sleeps:
+        assert when + seconds <= deadline + 1e-9, "slept past the deadline"
+    # Time went only to sleeps and requests, and at most one request was in flight at the deadline.
+    assert clock.slept + sum(c.end - c.start for c in server.calls) <= timeout + latency + 1e-9
+    assert timeout - 1e-9 <= result.elapsed <= timeout + latency + 1e-9
+    for call in server.calls:
+        remaining = timeout - call.start
+        if call.poll_timeout:
+            assert call.poll_timeout <= max(remaining, 0) + 1e-9, "asked UM to hold past the deadline"
+        assert call.timeout <= max(remaining, 0) + JobWaiter.GRACE + 1e-9, "read timeout past the deadline"
+    assert result.polls <= timeout + 5, "spinning"
+
+
+def test_timeout_result_keeps_the_last_error():
+    clock, server = make([job(K1, None)])
+    server.outages = [(5.0, 1e9, lambda: http_error(503, JOB_PATH, "UM is restarting."))]
+    result = run(clock, server, [K1], long_poll="never", timeout=40)
+    assert result.pending == [K1]
+    assert "503" in result.last_error and "restarting" in result.last_error
+    assert result.jobs[K1]["state"] == "running"
+
+
+def test_raise_for_timeout_names_pending_keys_and_last_error():
+    clock, server = make([job(K1, None, name="Create LUN lun1", fields={"task_reports": [
+        {"state": "completed"}, {"state": "running"}]}), job(K2, None), job(K3, 2.0)], long_poll="ignore")
+    server.outages = [(20.0, 1e9, lambda: UMConnectionError("GET /management-server/jobs: connection reset"))]
+    opts = WaitOptions(timeout=30)
+    result = JobWaiter(server, opts, clock=clock, sleep=clock.sleep).wait([K1, K2, K3])
+    assert result.pending == [K1, K2]
+    with pytest.raises(UMWaitTimeout) as err:
+        raise_for_timeout(result, opts)
+    msg = str(err.value)
+    assert msg.startswith("timed out after 30s with 2 of 3 jobs still running")
+    assert f"{K1} (Create LUN lun1): running, tasks 1/2" in msg
+    assert K2 in msg and K3 not in msg
+    assert "Last error: GET /management-server/jobs: connection reset" in msg
+    assert "pending" in msg and "aiqum.jobs.um_job_wait" in msg
+    assert "\n" not in msg
+
+
+def test_raise_for_timeout_for_a_job_never_seen():
+    clock, server = make([job(K1, 5.0)])
+    server.outages = [(0.0, 1e9, lambda: UMConnectionError("cannot reach https://um: Connection refused"))]
+    opts = WaitOptions(timeout=20, long_poll="never")
+    result = JobWaiter(server, opts, clock=clock, sleep=clock.sleep).wait([K1])
+    assert result.pending == [K1] and result.jobs == {}
+    assert len(server.calls) >= 3  # it kept trying until the deadline
+    with pytest.raises(UMWaitTimeout, match=r"never seen.*Connection refused"):
+        raise_for_timeout(result, opts)
+
+
+# -- unknown states and options ---------------------------------------------------------------------
+
+def test_unknown_state_is_recorded_and_waited_through():
+    odd = FakeJob(K1, [(-1.0, "running", "normal"), (2.0, "Suspended", "normal"), (9.0, "completed", "normal")])
+    clock, server = make([odd])
+    result = run(clock, server, [K1], long_poll="never")
+    assert result.pending == []
+    assert result.unknown_states == {K1: "suspended"}
+    assert classify(result.jobs[K1]).outcome == SUCCESS
+
+
+def test_unknown_state_until_the_timeout():
+    odd = FakeJob(K1, [(-1.0, "paused", "normal")])
+    clock, server = make([odd])
+    result = run(clock, server, [K1], timeout=45, long_poll_timeout=20)
+    assert result.pending == [K1]
+    assert result.unknown_states == {K1: "paused"}
+
+
+@pytest.mark.parametrize("opts, words", [
+    ({"timeout": 0}, "timeout"), ({"timeout": -5}, "timeout"), ({"timeout": float("nan")}, "timeout"),
+    ({"timeout": float("inf")}, "timeout"), ({"timeout": 8 * 86400}, "timeout"),
+    ({"poll_interval": 0.01}, "poll_interval"), ({"poll_interval": 5, "max_poll_interval": 2}, "max_poll_interval"),
+    ({"long_poll": "sometimes"}, "long_poll"), ({"long_poll_timeout": 0}, "long_poll_timeout"),
+    ({"long_poll_timeout": 121}, "long_poll_timeout"),
+])
+def test_bad_wait_options_are_refused(opts, words):
+    with pytest.raises(UMConfigError) as err:
+        JobWaiter(object(), WaitOptions(**opts), clock=FakeClock(), sleep=FakeClock().sleep)
+    assert words in str(err.value)
+
+
+def test_the_real_clock_and_sleep_are_the_defaults_and_are_forbidden_here():
+    """JobWaiter's defaults are time.monotonic and time.sleep; the no_sleep fixture turns both into failures."""
+    clock, server = make([job(K1, 5.0)])
+    with pytest.raises(AssertionError, match="real clock"):
+        JobWaiter(server, WaitOptions()).wait([K1])
+    assert server.calls == [] and clock.sleeps == []

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiqum.jobs maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a module's main() against the scripted Unified Manager, on a fake clock."""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import pytest
+
+from ansible.module_utils.common import warnings as ansible_warnings
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.aiqum.jobs.plugins.module_utils import _module
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
+from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import JobWaiter
+from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, FakeClock, FakeUM
+
+CONNECTION = {"hostname": "um.example.com", "username": "storage_admin", "password": PASSWORD,
+              "ca_path": "/etc/pki/um-ca.pem", "http_port": 8443}
+
+
+@pytest.fixture
+def um(monkeypatch, no_sleep):  # pylint: disable=unused-argument
+    """The scripted UM behind the real UMClient: only its _send is replaced, and the waiter's clock."""
+    clock = FakeClock()
+    server = FakeUM(clock, latency=0.02)
+    server.clients = []
+    server.closed = 0
+
+    class RecordingClient(UMClient):
+        def __init__(self, *args, **kwargs):
+            server.clients.append((args, kwargs))
+            super().__init__(*args, **kwargs)
+
+        def _send(self, method, url, shown, params, body, timeout, retry):
+            return server.send(method, url, shown, params, body, timeout, retry)
+
+        def close(self):
+            server.closed += 1
+            super().close()
+
+    monkeypatch.setattr(_module, "UMClient", RecordingClient)
+    monkeypatch.setattr(_module, "JobWaiter", functools.partial(JobWaiter, clock=clock, sleep=clock.sleep))
+    return server
+
+
+@pytest.fixture
+def run_module(capsys, monkeypatch):
+    """Call main() with module args; return (exit code, result dict, raw stdout)."""
+    # AnsibleModule keeps warnings in a process-wide store: one module run per process in real life.
+    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
+    monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
+
+    def run(main, args, check_mode=False):
+        full = dict(CONNECTION)
+        full.update(args)
+        if check_mode:
+            full["_ansible_check_mode"] = True
+        with patch_module_args(full):
+            with pytest.raises(SystemExit) as exc:
+                main()
+        out = capsys.readouterr().out
+        result = json.loads(out)
+        code = exc.value.code or 0
+        assert bool(code) == bool(result.get("failed")), (code, result)
+        return code, result, out
+    return run

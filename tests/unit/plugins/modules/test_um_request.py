@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiqum.jobs maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""um_request: main() with module args, against the scripted UM on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMOperationUncertain
+from ansible_collections.aiqum.jobs.plugins.modules import um_request
+from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, http_error, job
+
+K1 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
+LUNS = "/storage-provider/luns"
+ACCEPTED = (202, {"job": {"key": K1, "_links": {"self": {"href": "/api/management-server/jobs/" + K1}}}})
+JOB_PATH = "/management-server/jobs/" + K1.replace(":", "%3A")
+
+
+def writes(um):
+    return [r for r in um.requests if r[0] != "GET"]
+
+
+def test_get_is_sent(um, run_module):
+    um.script("GET", LUNS, (200, {"records": [{"key": "l1"}], "num_records": 1}))
+    code, result, _out = run_module(um_request.main, {"path": LUNS, "query": {"max_records": 5, "name": ["a", "b"]}})
+    assert code == 0 and result["changed"] is False
+    assert result["status"] == 200 and result["json"]["records"] == [{"key": "l1"}]
+    assert result["request"] == {"method": "GET", "path": LUNS, "query": {"max_records": 5, "name": ["a", "b"]},
+                                 "body": None, "sent": True}
+    assert um.requests == [("GET", LUNS, {"max_records": "5", "name": "a|b"}, None)]
+    assert "job_key" not in result
+
+
+def test_get_is_sent_in_check_mode(um, run_module):
+    um.script("GET", LUNS, (200, {"records": []}))
+    code, result, _out = run_module(um_request.main, {"path": "/api" + LUNS}, check_mode=True)
+    assert code == 0 and result["changed"] is False and result["request"]["sent"] is True
+    assert len(um.requests) == 1
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
+def test_write_in_check_mode_is_not_sent(um, run_module, method):
+    um.script(method, LUNS, ACCEPTED)
+    body = {"name": "lun1"} if method != "DELETE" else None
+    code, result, _out = run_module(um_request.main, {"method": method, "path": LUNS, "body": body, "wait": True},
+                                    check_mode=True)
+    assert code == 0 and result["changed"] is True
+    assert result["request"] == {"method": method, "path": LUNS, "query": {}, "body": body, "sent": False}
+    assert method in result["msg"] and "check mode" in result["msg"]
+    assert um.requests == []
+    assert um.clients == [], "no connection is needed to not send a write"
+
+
+def test_accepted_returns_the_job_key_without_waiting(um, run_module):
+    um.script("POST", LUNS, ACCEPTED)
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS,
+                                                      "body": {"name": "lun1", "size": {"value": 10, "unit": "gb"}}})
+    assert code == 0 and result["changed"] is True
+    assert result["status"] == 202 and result["job_key"] == K1
+    assert result["job"] == ACCEPTED[1]["job"]
+    assert um.requests == [("POST", LUNS, {}, {"name": "lun1", "size": {"value": 10, "unit": "gb"}})]
+    assert "outcomes" not in result
+
+
+def test_accepted_and_wait_waits_for_the_job(um, run_module):
+    um.add(job(K1, 40.0, final={"job_results": [{"name": "lunKey", "value": "lun-1"}]}))
+    um.script("POST", LUNS, ACCEPTED)
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "lun1"},
+                                                      "wait": True})
+    assert code == 0 and result["changed"] is True
+    assert result["job_key"] == K1
+    assert result["job"]["state"] == "completed"
+    assert result["outcomes"] == {K1: "normal"}
+    assert result["outputs"] == {"lunKey": "lun-1"}
+    assert result["pending"] == [] and result["timed_out"] is False
+    assert 40.0 <= result["elapsed"] <= 40.2
+    assert len(writes(um)) == 1
+    assert [r[1] for r in um.requests if r[0] == "GET"] == [JOB_PATH]
+
+
+def test_wait_on_a_failing_job_fails_but_reports_the_change(um, run_module):
+    um.add(job(K1, 40.0, status="error", final={"task_reports": [
+        {"name": "Create LUN", "status": "error", "state": "completed", "failure_reason": "Volume is offline."}]}))
+    um.script("DELETE", LUNS + "/l1", ACCEPTED)
+    code, result, _out = run_module(um_request.main, {"method": "DELETE", "path": LUNS + "/l1", "wait": True})
+    assert code == 1 and result["changed"] is True
+    assert "Volume is offline." in result["msg"]
+    assert result["job_key"] == K1
+
+
+def test_wait_timeout_returns_pending(um, run_module):
+    um.add(job(K1, None))
+    um.script("PATCH", LUNS + "/l1", ACCEPTED)
+    code, result, _out = run_module(um_request.main, {"method": "PATCH", "path": LUNS + "/l1", "body": {"size": 2},
+                                                      "wait": True, "timeout": 90, "long_poll": "never"})
+    assert code == 1 and result["changed"] is True
+    assert result["pending"] == [K1] and result["timed_out"] is True
+    assert "timed out" in result["msg"]
+    assert len(writes(um)) == 1
+
+
+@pytest.mark.parametrize("status, data", [(201, {"key": "ds1"}), (200, {"key": "x"}), (204, None),
+                                          (202, {"aggregate": {"key": "a1"}})])
+def test_answers_without_a_job(um, run_module, status, data):
+    um.script("POST", "/admin/datasources/clusters", (status, data))
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": "/admin/datasources/clusters",
+                                                      "body": {"address": "c1"}, "wait": True})
+    assert code == 0 and result["changed"] is True
+    assert result["status"] == status and result["json"] == data
+    assert "job_key" not in result and "outcomes" not in result
+    assert len(um.requests) == 1
+
+
+def test_body_as_json_text_is_sent_as_an_object(um, run_module):
+    um.script("POST", LUNS, (201, {}))
+    code, _result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": '{"name": "lun1"}'})
+    assert code == 0
+    assert um.requests[0][3] == {"name": "lun1"}
+
+
+@pytest.mark.parametrize("args, words", [
+    ({"method": "POST", "body": [1, 2]}, "must be a JSON object"),
+    ({"method": "POST", "body": "[1, 2]"}, "must be a JSON object"),
+    ({"method": "POST", "body": "{not json"}, "not valid JSON"),
+    ({"method": "PATCH", "body": 5}, "must be a JSON object"),
+    ({"method": "GET", "body": {"a": 1}}, "only sent with POST or PATCH"),
+    ({"method": "DELETE", "body": {"a": 1}}, "only sent with POST or PATCH"),
+])
+def test_bad_body_fails_before_sending(um, run_module, args, words):
+    args = dict(args, path=LUNS)
+    code, result, _out = run_module(um_request.main, args)
+    assert code == 1 and words in result["msg"]
+    assert um.requests == []
+
+
+@pytest.mark.parametrize("path, words", [
+    ("https://um.example.com/api/storage-provider/luns", "URL"), ("/storage-provider/../admin", ".."),
+    ("/storage-provider/luns?max_records=1", "query"),
+])
+def test_bad_path_fails_before_sending(um, run_module, path, words):
+    code, result, _out = run_module(um_request.main, {"path": path})
+    assert code == 1 and words in result["msg"]
+    assert um.requests == []
+
+
+def test_http_error_fails_with_um_message(um, run_module):
+    um.script("POST", LUNS, http_error(409, LUNS, "LUN lun1 already exists.", target="name", method="POST"))
+    code, result, out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "lun1"}})
+    assert code == 1
+    assert "HTTP 409" in result["msg"] and "LUN lun1 already exists." in result["msg"]
+    assert result["status"] == 409 and result["um_error"]["target"] == "name"
+    assert PASSWORD not in out
+
+
+def test_lost_answer_to_a_write_fails_as_changed(um, run_module):
+    um.script("POST", LUNS, UMOperationUncertain("POST /storage-provider/luns: the connection was closed; it was NOT "
+                                                 "sent again; look with aiqum.jobs.um_job_info",
+                                                 operation_uncertain=True))
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "lun1"},
+                                                      "wait": True})
+    assert code == 1
+    assert result["changed"] is True and result["operation_uncertain"] is True
+    assert "um_job_info" in result["msg"]
+    assert len(um.requests) == 1

@@ -1,0 +1,291 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiqum.jobs maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Test doubles shared by the unit tests: a fake clock and a scripted Unified Manager.
+
+`FakeUM` plays both roles the code under test talks to:
+- a fake *client* for the waiter (`get_job`, `get`, `request_timeout`), and
+- a fake *transport* for the real `UMClient` (`send`, patched over `UMClient._send`), so the module tests
+  exercise the real client's paths, encoding and paging.
+
+Time only moves when the waiter sleeps on the `FakeClock` or when the fake server "takes time" to answer,
+the way a real one would: a request takes `latency` seconds, an honoured long poll is held until the job
+ends or `poll_timeout` passes, and a hold longer than the client's read timeout ends in a read timeout.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import typing as t
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import JOBS_PATH, UMResponse
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMHTTPError
+
+# The password the module tests pass; it must never appear in a module's output.
+PASSWORD = "Mod-pw-5ecret!"
+TERMINAL = ("completed", "aborted", "normal", "error", "partial_failures")
+EPOCH = datetime.datetime(2026, 11, 27, 10, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when something sleeps on it or advances it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.start = start
+        self.now = start
+        self.sleeps: list[tuple[float, float]] = []  # (when, seconds)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds > 0, f"slept {seconds}s"
+        self.sleeps.append((self.now, seconds))
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.now += seconds
+
+    @property
+    def slept(self) -> float:
+        return sum(s for _w, s in self.sleeps)
+
+
+def iso(rel: float) -> str:
+    return (EPOCH + datetime.timedelta(seconds=rel)).isoformat(timespec="milliseconds")
+
+
+class FakeJob:
+    """One job's timeline: `steps` is a list of (seconds after the wait starts, state, status)."""
+
+    def __init__(self, key: str, steps: list[tuple[float, str, str]], name: str | None = None,
+                 submit: float = 0.0, final: dict | None = None, fields: dict | None = None) -> None:
+        self.key = key
+        self.steps = sorted(steps, key=lambda s: s[0])
+        self.name = name or f"job {key}"
+        self.submit = submit
+        self.final = final or {}
+        self.fields = fields or {}
+
+    def step_at(self, rel: float) -> tuple[float, str, str]:
+        current = self.steps[0]
+        for step in self.steps:
+            if step[0] <= rel + 1e-9:  # float noise: a hold that ends at `end` must see the job ended
+                current = step
+        return current
+
+    def terminal_at(self, rel: float) -> bool:
+        return self.step_at(rel)[1].lower() in TERMINAL
+
+    def end(self) -> float | None:
+        """When the job first becomes terminal, or None when it never does."""
+        for at, state, _status in self.steps:
+            if state.lower() in TERMINAL:
+                return at
+        return None
+
+    def snapshot(self, rel: float) -> dict:
+        at, state, status = self.step_at(rel)
+        job: dict[str, t.Any] = {
+            "key": self.key, "name": self.name, "type": "provision_lun_create", "state": state, "status": status,
+            "submit_time": iso(self.submit), "task_reports": [], "job_results": [],
+            "_links": {"self": {"href": f"/api{JOBS_PATH}/{quote(self.key, safe='')}"}},
+        }
+        job.update(self.fields)
+        if state.lower() in TERMINAL:
+            job["complete_time"] = iso(at)
+            job.update(self.final)
+        return job
+
+
+def job(key: str, duration: float | None, status: str = "normal", **kw: t.Any) -> FakeJob:
+    """A job running from the start for `duration` seconds, then completed with `status` (None: runs forever)."""
+    steps = [(-1.0, "running", "normal")]
+    if duration is not None:
+        steps.append((float(duration), "completed", status))
+    return FakeJob(key, steps, **kw)
+
+
+class Reply:
+    """A scripted answer: the fake returns `data` instead of the job (a malformed answer, for instance)."""
+
+    def __init__(self, data: t.Any) -> None:
+        self.data = data
+
+
+class Call(t.NamedTuple):
+    kind: str                 # "job" (GET one job) or "list" (GET the list, filtered on keys)
+    keys: tuple[str, ...]
+    poll_timeout: int | None
+    timeout: float | None
+    retry: bool | None
+    start: float              # seconds after the fake started
+    end: float
+
+
+def http_error(status: int, path: str, message: str | None = None, target: str | None = None,
+               retry_after: float | None = None, method: str = "GET") -> UMHTTPError:
+    return UMHTTPError(status, method, path, code=str(status * 1000) if message else None, um_message=message,
+                       target=target, retry_after=retry_after)
+
+
+class FakeUM:
+    """A scripted Unified Manager: job timelines, long-poll behaviour, latency and faults."""
+
+    FILTERS = ("key", "name", "type", "state", "status", "parent_job_key")
+
+    def __init__(self, clock: FakeClock, jobs: t.Iterable[FakeJob] = (), long_poll: str = "honour",
+                 latency: float = 0.02, or_keys: bool = True, page_max: int = 1000,
+                 request_timeout: float = 30.0) -> None:
+        assert long_poll in ("honour", "ignore", "reject")
+        self.clock = clock
+        self.t0 = clock()
+        self.jobs = {j.key: j for j in jobs}
+        self.long_poll = long_poll
+        self.latency = latency
+        self.or_keys = or_keys
+        self.page_max = page_max
+        self.request_timeout = request_timeout
+        self.calls: list[Call] = []
+        # Faults by call number (0-based, over get_job and get): an exception to raise or a Reply to return.
+        self.faults: dict[int, t.Any] = {}
+        # Faults by time window: (from, to, factory) in seconds after start; factory() gives the exception.
+        self.outages: list[tuple[float, float, t.Callable[[], Exception]]] = []
+        # For the transport role: every request seen, and scripted answers for paths that are not jobs.
+        self.requests: list[tuple[str, str, dict, t.Any]] = []
+        self.routes: dict[tuple[str, str], list[t.Any]] = {}
+
+    @property
+    def rel(self) -> float:
+        return self.clock() - self.t0
+
+    def add(self, *jobs: FakeJob) -> None:
+        for j in jobs:
+            self.jobs[j.key] = j
+
+    def calls_with_poll_timeout(self) -> list[Call]:
+        return [c for c in self.calls if c.poll_timeout]
+
+    # -- the client role (what JobWaiter calls) ---------------------------------------------------
+
+    def get_job(self, key: str, poll_timeout: int | None = None, timeout: float | None = None,
+                retry: bool = True) -> dict:
+        start = self.rel
+        try:
+            scripted = self._begin()
+            path = f"{JOBS_PATH}/{quote(key, safe='')}"
+            if scripted is not None:
+                return scripted.data
+            if key not in self.jobs:
+                raise http_error(404, path, f"The job with key {key} was not found.", target="key")
+            if poll_timeout:
+                if self.long_poll == "reject":
+                    raise http_error(400, path, "Unknown query parameter poll_timeout.", target="poll_timeout")
+                if self.long_poll == "honour":
+                    self._hold(self.jobs[key], poll_timeout, timeout)
+            return self.jobs[key].snapshot(self.rel)
+        finally:
+            self.calls.append(Call("job", (key,), poll_timeout, timeout, retry, start, self.rel))
+
+    def get(self, path: str, params: t.Mapping[str, t.Any] | None = None, timeout: float | None = None,
+            retry: bool | None = None) -> t.Any:
+        assert path == JOBS_PATH, path
+        params = dict(params or {})
+        keys = tuple(str(params.get("key", "")).split("|"))
+        if "key" in params:
+            assert int(params["max_records"]) >= len(keys), "max_records too small for the keys asked"
+        start = self.rel
+        try:
+            scripted = self._begin()
+            if scripted is not None:
+                return scripted.data
+            return self.list_jobs(params)
+        finally:
+            self.calls.append(Call("list", keys, None, timeout, retry, start, self.rel))
+
+    def _begin(self) -> Reply | None:
+        """Take one request's time and apply any scripted fault to it."""
+        n = len(self.calls)
+        start = self.rel
+        self.clock.advance(self.latency)
+        fault = self.faults.get(n)
+        if isinstance(fault, Exception):
+            raise fault
+        for begin, end, factory in self.outages:
+            if begin <= start < end:
+                raise factory()
+        return fault
+
+    def _hold(self, fake: FakeJob, poll_timeout: int, timeout: float | None) -> None:
+        """Hold a long poll the way the simulator does: until the job ends or poll_timeout passes."""
+        now = self.rel
+        if fake.terminal_at(now):
+            return
+        end = fake.end()
+        hold = float(poll_timeout) if end is None else max(0.0, min(end - now, float(poll_timeout)))
+        if timeout is not None and hold > timeout:
+            self.clock.advance(timeout)
+            raise UMConnectionError(f"GET {JOBS_PATH}/...: no answer within {timeout:g}s (request_timeout)", sent=True)
+        self.clock.advance(hold)
+
+    def list_jobs(self, query: t.Mapping[str, t.Any]) -> dict:
+        """The job list with the API's filters (`|` for OR, `*` wildcards) and paging."""
+        now = self.rel
+        found = sorted((j.snapshot(now) for j in self.jobs.values()), key=lambda j: j["submit_time"], reverse=True)
+        for name in self.FILTERS:
+            if query.get(name) in (None, ""):
+                continue
+            wanted = str(query[name])
+            alternatives = wanted.split("|") if (name != "key" or self.or_keys) else [wanted]
+            found = [j for j in found
+                     if any(fnmatch.fnmatchcase(str(j.get(name, "")).lower(), a.lower()) for a in alternatives)]
+        offset = int(query.get("offset", 0))
+        size = min(int(query.get("max_records", 20)), self.page_max)
+        page = found[offset:offset + size]
+        out: dict[str, t.Any] = {"records": page, "num_records": len(page), "total_records": len(found),
+                                 "_links": {"self": {"href": f"/api{JOBS_PATH}?" + urlencode(dict(query))}}}
+        if offset + size < len(found):
+            nxt = dict(query)
+            nxt.update({"max_records": size, "offset": offset + size})
+            out["_links"]["next"] = {"href": f"/api{JOBS_PATH}?" + urlencode(nxt)}
+        return out
+
+    # -- the transport role (patched over UMClient._send) -----------------------------------------
+
+    def script(self, method: str, path: str, *answers: t.Any) -> None:
+        """Queue answers for (method, path): UMResponse-like (status, data) tuples or exceptions."""
+        self.routes.setdefault((method.upper(), path), []).extend(answers)
+
+    def send(self, method: str, url: str, shown: str, params: t.Any, body: t.Any, timeout: float | None,
+             retry: bool | None) -> UMResponse:
+        parts = urlsplit(shown)
+        path = parts.path
+        query: dict[str, t.Any] = dict(parse_qsl(parts.query))
+        for k, v in (params or {}).items():
+            if v is not None:
+                query[k] = "|".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+        assert url.endswith("/api" + shown), (url, shown)
+        self.requests.append((method, path, query, body))
+        queue = self.routes.get((method, path))
+        if queue:
+            answer = queue.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            status, data = answer
+            return UMResponse(status, data, {})
+        if method == "GET" and path.startswith(JOBS_PATH + "/"):
+            key = unquote(path[len(JOBS_PATH) + 1:])
+            assert "/" not in path[len(JOBS_PATH) + 1:], "a job key was not percent-encoded"
+            poll = int(query["poll_timeout"]) if "poll_timeout" in query else None
+            return UMResponse(200, self.get_job(key, poll_timeout=poll, timeout=timeout, retry=retry), {})
+        if method == "GET" and path == JOBS_PATH:
+            return UMResponse(200, self.get(JOBS_PATH, query, timeout=timeout, retry=retry), {})
+        raise http_error(404, path, f"No resource at {path}.", method=method)
+
+
+def warnings_of(result: dict) -> list[str]:
+    """The warning texts of a module result (ansible-core 2.19 returns them as structured summaries)."""
+    return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings") or []]
