@@ -20,6 +20,7 @@ from ._errors import (
     UMHTTPError,
     UMJobsNotFound,
     UMResponseError,
+    UMTLSError,
     UMWaitTimeout,
 )
 
@@ -333,12 +334,19 @@ class JobWaiter:
 
     def __init__(self, client: t.Any, options: WaitOptions | None = None,
                  clock: t.Callable[[], float] = time.monotonic,
-                 sleep: t.Callable[[float], None] = time.sleep) -> None:
+                 sleep: t.Callable[[float], None] = time.sleep, server_seen: bool = False) -> None:
         self.client = client
         self.opts = options or WaitOptions()
         self.opts.check()
         self.clock = clock
         self.sleep = sleep
+        # Until UM has answered once, a refused connection or a 401 means a wrong hostname, port or
+        # password: fail at once rather than retry for the whole timeout. After that, both are hiccups
+        # (a restart, a directory outage) to ride out until the deadline. um_request passes True: its
+        # request has just been answered.
+        self._seen = server_seen
+        # Whether the server ORs keys in a list filter (`key=a|b`); None until a list answer tells.
+        self._batch_ok: bool | None = None
 
     def wait(self, keys: t.Sequence[str]) -> WaitResult:
         keys = list(keys)
@@ -346,7 +354,6 @@ class JobWaiter:
         deadline = start + float(self.opts.timeout)
         result = WaitResult(keys=keys, jobs={}, pending=list(keys), elapsed=0.0, polls=0,
                             long_poll=False if self.opts.long_poll == "never" else None)
-        authenticated = False
         failures = 0
         round_no = 0
         while result.pending:
@@ -355,7 +362,6 @@ class JobWaiter:
                 break
             try:
                 self._round(result, deadline, round_no)
-                authenticated = True
                 failures = 0
                 result.last_error = None
             except _Transient as exc:
@@ -366,7 +372,7 @@ class JobWaiter:
                 self._pause(delay, deadline)
                 continue
             except UMHTTPError as exc:
-                if exc.status == 401 and authenticated:
+                if exc.status == 401 and self._seen:
                     # Credentials that worked a moment ago: a directory hiccup; keep trying until the deadline.
                     failures += 1
                     result.last_error = str(exc)
@@ -455,7 +461,9 @@ class JobWaiter:
                 lambda: self.client.get_job(keys[0], timeout=timeout, retry=False), result, keys)
             return
         missing: list[str] = []
-        for i in range(0, len(keys), self.opts.batch_size):
+        if self._batch_ok is False:
+            missing = list(keys)
+        for i in range(0, len(keys) if self._batch_ok is not False else 0, self.opts.batch_size):
             batch = keys[i:i + self.opts.batch_size]
             timeout = self._read_timeout(deadline)
             page = self._call(lambda: self.client.get(
@@ -470,16 +478,21 @@ class JobWaiter:
                     result.jobs[k] = found[k]
                 else:
                     missing.append(k)
+        if self._batch_ok is None and len(missing) < len(keys):
+            self._batch_ok = True
         # A server that does not OR keys in a filter, or a job not yet listed: ask for each one directly.
         for k in missing:
             timeout = self._read_timeout(deadline)
             result.jobs[k] = self._call(lambda: self.client.get_job(k, timeout=timeout, retry=False), result, [k])
+        if self._batch_ok is None and missing and len(missing) == len(keys):
+            # None of the keys came back from the list, yet each exists: this server does not OR keys.
+            self._batch_ok = False
 
     def _call(self, fn: t.Callable[[], t.Any], result: WaitResult, keys: list[str]) -> t.Any:
         """Run one request, counting it and sorting its failures into transient and final."""
         result.polls += 1
         try:
-            return fn()
+            answer = fn()
         except UMHTTPError as exc:
             if exc.transient:
                 raise _Transient(str(exc), exc.retry_after) from None
@@ -488,10 +501,12 @@ class JobWaiter:
                                      "aiqum.jobs.um_job_info lists recent jobs", missing_keys=keys) from None
             raise
         except (UMConnectionError, UMResponseError) as exc:
-            # UMTLSError is a UMConnectionError too, but no amount of waiting fixes a certificate.
-            if type(exc).__name__ == "UMTLSError":
+            # No amount of waiting fixes a certificate; a server never reached is a wrong hostname or port.
+            if isinstance(exc, UMTLSError) or (isinstance(exc, UMConnectionError) and not exc.sent and not self._seen):
                 raise
             raise _Transient(str(exc)) from None
+        self._seen = True
+        return answer
 
     def _interval(self, round_no: int, age: float) -> float:
         o = self.opts

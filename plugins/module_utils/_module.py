@@ -76,10 +76,10 @@ class UMModule:
         opts.check()
         return opts
 
-    def wait_for(self, keys: list[str]) -> tuple[WaitResult, Summary]:
+    def wait_for(self, keys: list[str], server_seen: bool = False) -> tuple[WaitResult, Summary]:
         """Wait on keys with the task's wait options; return the raw result and its verdict."""
         opts = self.wait_options()
-        result = JobWaiter(self.client(), opts).wait(keys)
+        result = JobWaiter(self.client(), opts, server_seen=server_seen).wait(keys)
         verdict = summarize(result.jobs, result.keys, result.pending,
                             fail_on_partial=self.params["fail_on_partial_failures"],
                             warn_on_warning=self.params["warn_on_warning"])

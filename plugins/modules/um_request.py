@@ -148,7 +148,7 @@ long_polling:
 import json
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMResponseError
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMError, UMResponseError
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, finish_wait, wait_report
 
@@ -182,6 +182,8 @@ def run(um: UMModule) -> dict:
     query = p["query"] or {}
     request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
     write = method in WRITE_METHODS
+    if p["wait"]:
+        um.wait_options()  # a bad wait option must fail the task before anything is sent
     if write and um.check_mode:
         return {"changed": True, "request": request, "msg": f"check mode: would send {method} {path}"}
 
@@ -199,7 +201,13 @@ def run(um: UMModule) -> dict:
     report["job"] = answer.data["job"]
     if not p["wait"]:
         return report
-    result, verdict = um.wait_for([key])
+    try:
+        result, verdict = um.wait_for([key], server_seen=True)
+    except UMError as exc:
+        # The operation did start: never lose its key, so the user can wait on it or look it up.
+        exc.message = f"{method} {path} started job {key}, but waiting for it failed: {exc.message}"
+        exc.details.update(changed=write, job_key=key, job=report["job"], status=answer.status, request=request)
+        raise
     report.update(wait_report(result, verdict, single=True))
     return finish_wait(um, result, verdict, report)
 

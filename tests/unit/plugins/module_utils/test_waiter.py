@@ -408,12 +408,13 @@ def test_raise_for_timeout_names_pending_keys_and_last_error():
 
 def test_raise_for_timeout_for_a_job_never_seen():
     clock, server = make([job(K1, 5.0)])
-    server.outages = [(0.0, 1e9, lambda: UMConnectionError("cannot reach https://um: Connection refused"))]
+    server.outages = [(0.0, 1e9, lambda: UMConnectionError("GET ...: the connection was closed before UM answered",
+                                                           sent=True))]
     opts = WaitOptions(timeout=20, long_poll="never")
     result = JobWaiter(server, opts, clock=clock, sleep=clock.sleep).wait([K1])
     assert result.pending == [K1] and result.jobs == {}
     assert len(server.calls) >= 3  # it kept trying until the deadline
-    with pytest.raises(UMWaitTimeout, match=r"never seen.*Connection refused"):
+    with pytest.raises(UMWaitTimeout, match=r"never seen.*connection was closed"):
         raise_for_timeout(result, opts)
 
 
@@ -455,3 +456,27 @@ def test_the_real_clock_and_sleep_are_the_defaults_and_are_forbidden_here():
     with pytest.raises(AssertionError, match="real clock"):
         JobWaiter(server, WaitOptions()).wait([K1])
     assert server.calls == [] and clock.sleeps == []
+
+
+def test_server_never_reached_fails_at_once():
+    clock, server = make([job(K1, 30.0)])
+    server.faults = {0: UMConnectionError("GET ...: cannot reach https://um: Connection refused; check hostname")}
+    with pytest.raises(UMConnectionError, match="check hostname"):
+        run(clock, server, [K1], timeout=600)
+    assert clock.slept == 0 and len(server.calls) == 1
+
+
+def test_server_seen_before_the_wait_rides_out_a_refused_connection():
+    clock, server = make([job(K1, 30.0)])
+    server.faults = {0: UMConnectionError("GET ...: cannot reach https://um: Connection refused; check hostname")}
+    waiter = JobWaiter(server, WaitOptions(timeout=600), clock=clock, sleep=clock.sleep, server_seen=True)
+    result = waiter.wait([K1])
+    assert result.pending == [] and result.jobs[K1]["state"] == "completed"
+
+
+def test_a_server_that_does_not_or_keys_is_remembered():
+    jobs = [job(K1, 30.0), job(K2, 40.0), job(K3, 50.0)]
+    clock, server = make(jobs, or_keys=False)
+    result = run(clock, server, [K1, K2, K3], long_poll="never")
+    assert result.pending == []
+    assert len([c for c in server.calls if c.kind != "job"]) == 1, "the list filter was asked again after it failed"

@@ -163,3 +163,24 @@ def test_lost_answer_to_a_write_fails_as_changed(um, run_module):
     assert result["changed"] is True and result["operation_uncertain"] is True
     assert "um_job_info" in result["msg"]
     assert len(um.requests) == 1
+
+
+def test_bad_wait_option_fails_before_anything_is_sent(um, run_module):
+    um.script("POST", LUNS, ACCEPTED)
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "lun1"},
+                                                      "wait": True, "poll_interval": 0.01})
+    assert code == 1 and "poll_interval" in result["msg"]
+    assert um.requests == [], "the write must not be sent when the wait options are unusable"
+
+
+@pytest.mark.parametrize("fault", [http_error(403, JOB_PATH, "Not allowed."), http_error(404, JOB_PATH)])
+def test_a_wait_that_fails_after_the_job_started_keeps_its_key(um, run_module, fault):
+    um.add(job(K1, 5.0))
+    um.script("POST", LUNS, ACCEPTED)
+    um.faults = {0: fault}
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "lun1"},
+                                                      "wait": True})
+    assert code == 1
+    assert result["changed"] is True and result["job_key"] == K1
+    assert f"started job {K1}" in result["msg"] and "\n" not in result["msg"]
+    assert len(writes(um)) == 1
