@@ -3,7 +3,7 @@
 # Usage: scripts/test.sh [stage ...]   (default: every stage; see STAGES below)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES="sanity units simulator lint integration release"
+ALL_STAGES="sanity units simulator lint integration docs release"
 STAGES="${*:-${STAGES:-$ALL_STAGES}}"
 RESULTS=()
 FAILED=0
@@ -51,6 +51,10 @@ PY
   local rc=$?
   stop_sim
   return $rc
+}
+
+stage_docs() {
+  AIQUM_DOCS_REUSE_COPY=1 bash "$ROOT/scripts/docs-check.sh"
 }
 
 stage_release() {

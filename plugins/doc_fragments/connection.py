@@ -43,7 +43,8 @@ options:
     type: int
   ca_path:
     description:
-      - PEM file with the CA certificate(s) that signed the server's certificate, used instead of the system's CAs.
+      - PEM file with the CA certificate(s) that signed the server's certificate.
+      - It replaces the default CA bundle (that of the Python C(certifi) package, or the file named by E(REQUESTS_CA_BUNDLE)).
       - If not set, the value of the E(UM_CA_PATH) environment variable is used.
     type: path
   request_timeout:

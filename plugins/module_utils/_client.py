@@ -387,6 +387,7 @@ def _reason(exc: Exception) -> str:
                    "No route to host", "Connection reset", "hostname mismatch", "doesn't match",
                    "Remote end closed connection"):
         if marker.lower() in text.lower():
-            detail = text[text.lower().index(marker.lower()):].split(")", 1)[0].split("'", 1)[0].strip(" :(")
-            return detail
+            detail = text[text.lower().index(marker.lower()):].split("'", 1)[0]
+            # Drop OpenSSL's source location and what follows it: "(_ssl.c:1006)".
+            return re.split(r"\s*\(_ssl\.c:|\)", detail, maxsplit=1)[0].strip(" :(")
     return text.rsplit(": ", 1)[-1][:160] if text else type(cur).__name__

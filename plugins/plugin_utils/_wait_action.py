@@ -23,6 +23,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
+    JobWaiter,
     WaitOptions,
     WaitResult,
     progress_line,
@@ -98,7 +99,8 @@ class WaitActionBase(ActionBase):
             if remaining <= 0:
                 break
             slice_timeout = remaining if remaining < interval + MIN_SLICE else interval
-            slice_args = dict(base, keys=pending, timeout=max(0.1, slice_timeout))
+            slice_args = dict(base, keys=pending, timeout=max(0.1, slice_timeout),
+                              poll_interval=self._slice_interval(args, time.monotonic() - start))
             res = self._run_module(task_vars, module_name=WAIT_MODULE, module_args=slice_args)
             polls += int(res.get("polls") or 0)
             for job in res.get("jobs") or []:
@@ -123,6 +125,14 @@ class WaitActionBase(ActionBase):
         result = WaitResult(keys=list(keys), jobs=jobs, pending=pending, elapsed=time.monotonic() - start,
                             polls=polls, long_poll=long_poll, last_error=last_error, unknown_states=unknown)
         return self._verdict(result, args, single)
+
+    @staticmethod
+    def _slice_interval(args: t.Mapping[str, t.Any], elapsed: float) -> float:
+        """The first poll interval of a slice: a slice starts a new wait, so it is told how old the whole wait is,
+        and standard polling keeps the pace it had reached instead of starting quick again."""
+        first = _number(args, "poll_interval") or 1.0
+        cap = _number(args, "max_poll_interval") or 30.0
+        return max(first, min(cap, elapsed / JobWaiter.AGE_DIVISOR))
 
     @staticmethod
     def _last_error(res: dict) -> str | None:
