@@ -3,7 +3,7 @@
 # Usage: scripts/test.sh [stage ...]   (default: every stage; see STAGES below)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES="sanity units simulator lint integration docs release"
+ALL_STAGES="sanity units simulator lint integration molecule awx reliability docs release"
 STAGES="${*:-${STAGES:-$ALL_STAGES}}"
 RESULTS=()
 FAILED=0
@@ -51,6 +51,20 @@ PY
   local rc=$?
   stop_sim
   return $rc
+}
+
+stage_molecule() {
+  (cd "$COLL_DIR" && molecule test -s run_operation && molecule test -s wait_idle)
+}
+
+# AWX's way of running playbooks: ansible-runner, private data dir, credentials injected as env vars.
+stage_awx() {
+  (cd "$ROOT" && AIQUM_COLLECTIONS_PATH="$COLL_ROOT" python -m pytest tests/awx -q -p no:cacheprovider)
+}
+
+# Faults, double starts, bad input, secrets, load (lays its own copy of the collection).
+stage_reliability() {
+  (cd "$ROOT" && python -m pytest tests/reliability -q -p no:cacheprovider)
 }
 
 stage_docs() {

@@ -32,7 +32,7 @@ class ActionModule(WaitActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
             result.update(started)
             return result
-        waited = self._wait_in_slices(task_vars, args, [started["job_key"]], single=True)
+        waited = self._wait_in_slices(task_vars, args, [started["job_key"]], single=True, server_seen=True)
         started.update(waited)
         started["changed"] = bool(started.get("request", {}).get("sent")) and args.get("method", "GET").upper() != "GET"
         result.update(started)

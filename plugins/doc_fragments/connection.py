@@ -54,7 +54,7 @@ options:
     type: float
     default: 30
 requirements:
-  - "requests (the Python library) on the host that runs the module, usually the controller"
+  - "requests >= 2.30 and urllib3 >= 2 (Python libraries) on the host that runs the module, usually the controller"
 notes:
   - "The modules talk to Unified Manager from the host they run on: run them with C(hosts: localhost)
     or C(delegate_to: localhost)."

@@ -54,7 +54,7 @@ options:
   progress_interval:
     description:
       - While waiting, print a line for each job still running (key, name, state, tasks done, time elapsed)
-        at least every this many seconds. V(0) turns progress lines off.
+        at least every this many seconds. V(0) (or less) turns progress lines off.
       - Lines appear in C(ansible-playbook) output and in AWX/Tower job output. Not under C(async).
     type: float
     default: 30

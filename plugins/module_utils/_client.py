@@ -19,10 +19,11 @@ Retry policy, in one place:
 from __future__ import annotations
 
 import json
+import os
 import re
 import traceback
 import typing as t
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from ._errors import (
     UMConfigError,
@@ -84,7 +85,7 @@ def check_api_path(path: str) -> str:
     if p == "/api" or p.startswith("/api/"):
         p = p[4:] or "/"
     segments = p.split("/")
-    if any(s in ("..", ".") for s in segments):
+    if any(unquote(s) in ("..", ".") for s in segments):
         raise UMConfigError(f"path '{_shown(path)}' holds a '.' or '..' segment: give the path under /api as it is")
     return p
 
@@ -115,6 +116,9 @@ class UMClient:
         if REQUESTS_IMPORT_ERROR:
             raise UMConfigError("the Python library 'requests' is required on the host that runs this module "
                                 "(pip install requests)")
+        if int(urllib3.__version__.split(".", 1)[0]) < 2:
+            raise UMConfigError(f"urllib3 {urllib3.__version__} is too old on the host that runs this module: "
+                                "it needs urllib3 2 or later (pip install 'requests>=2.30' 'urllib3>=2')")
         host = check_hostname(hostname)
         if port is not None and not 1 <= int(port) <= 65535:
             raise UMConfigError(f"http_port {port} is out of range: give a TCP port from 1 to 65535")
@@ -132,6 +136,9 @@ class UMClient:
             self._verify = False
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         elif ca_path:
+            if not os.path.isfile(ca_path) or not os.access(ca_path, os.R_OK):
+                raise UMConfigError(f"ca_path {_shown(str(ca_path))} is not a readable file: give the PEM file of the CA "
+                                    "that signed UM's certificate (UM_CA_PATH)")
             self._verify = ca_path
         self.ca_path = ca_path if validate_certs else None
 
@@ -265,9 +272,15 @@ class UMClient:
             if _never_sent(exc):
                 raise UMConnectionError(f"{method} {shown}: cannot reach {self.origin}: {_reason(exc)}; "
                                         "check hostname, http_port and that UM is running") from None
+            if _caused_by(exc, (urllib3.exceptions.ReadTimeoutError,)):
+                # What urllib3's Retry hands back after the last read timeout it tried again.
+                self._lost(method, shown, f"no answer within {read_timeout:g}s (request_timeout)")
             self._lost(method, shown, "the connection was closed before UM answered")
         except requests.exceptions.RequestException as exc:
             self._lost(method, shown, _reason(exc))
+        except OSError as exc:
+            # requests raises a bare OSError for an unreadable CA bundle, before anything is sent.
+            raise UMConfigError(f"{method} {shown}: cannot use the CA file: {exc}") from None
         return self._decode(resp, method, shown)
 
     def _lost(self, method: str, shown: str, why: str) -> t.NoReturn:
@@ -353,14 +366,13 @@ def _retry_after(headers: t.Mapping[str, str]) -> float | None:
         return None  # an HTTP date: rare from UM; the caller falls back to its own backoff
 
 
-def _never_sent(exc: Exception) -> bool:
-    """True when a ConnectionError happened before any byte of the request reached the server."""
+def _caused_by(exc: Exception, kinds: tuple[type, ...]) -> bool:
+    """Whether `exc` or an error it wraps (requests and urllib3 nest them) is one of `kinds`."""
     seen = set()
     cur: t.Any = exc
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
-        if isinstance(cur, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
-                            urllib3.exceptions.NameResolutionError)):
+        if isinstance(cur, kinds):
             return True
         if isinstance(cur, urllib3.exceptions.MaxRetryError):
             cur = cur.reason
@@ -368,6 +380,12 @@ def _never_sent(exc: Exception) -> bool:
         cur = (cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None) \
             or cur.__cause__ or cur.__context__
     return False
+
+
+def _never_sent(exc: Exception) -> bool:
+    """True when a ConnectionError happened before any byte of the request reached the server."""
+    return _caused_by(exc, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
+                            urllib3.exceptions.NameResolutionError))
 
 
 def _reason(exc: Exception) -> str:

@@ -367,8 +367,11 @@ class JobWaiter:
             except _Transient as exc:
                 failures += 1
                 result.last_error = str(exc)
-                delay = exc.retry_after if exc.retry_after is not None else \
-                    min(self.opts.max_poll_interval, self.opts.poll_interval * (2 ** min(failures - 1, 6)))
+                # Retry-After is the server's word, but never shorter than poll_interval: a 0 must not make a busy loop.
+                if exc.retry_after is not None:
+                    delay = max(exc.retry_after, self.opts.poll_interval)
+                else:
+                    delay = min(self.opts.max_poll_interval, self.opts.poll_interval * (2 ** min(failures - 1, 6)))
                 self._pause(delay, deadline)
                 continue
             except UMHTTPError as exc:

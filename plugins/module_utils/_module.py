@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ._client import UMClient
 from ._errors import UMError, UMOperationUncertain
 from ._jobs import JobWaiter, Summary, WaitOptions, WaitResult, raise_for_timeout, results_of, summarize
+
+def env_fallback(*names: str) -> str:
+    """Like ansible's env_fallback, but an empty variable counts as unset (UM_HTTP_PORT= must not mean port '')."""
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and value.strip():
+            return value
+    raise AnsibleFallbackNotFound
+
 
 # Mirrors plugins/doc_fragments/connection.py. Names follow netapp.um_info where it has them, so users
 # can share module_defaults between the two collections.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 import typing as t
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -69,17 +70,27 @@ class WaitActionBase(ActionBase):
         return result
 
     def _sliced(self, args: t.Mapping[str, t.Any]) -> bool:
-        """Whether to wait in slices with progress lines."""
+        """Whether to wait in slices with progress lines.
+
+        Unusable wait options are left to the module, which rejects them with its own message.
+        """
         if self._task.async_val:
             return False
         interval = _number(args, "progress_interval")
         timeout = _number(args, "timeout")
         if interval is None or timeout is None or interval <= 0:
             return False
+        try:
+            WaitOptions(timeout=timeout, poll_interval=_number(args, "poll_interval"),  # type: ignore[arg-type]
+                        max_poll_interval=_number(args, "max_poll_interval"),  # type: ignore[arg-type]
+                        long_poll=str(args.get("long_poll", "auto")),
+                        long_poll_timeout=int(_number(args, "long_poll_timeout") or 0)).check()
+        except (UMError, TypeError, ValueError):
+            return False
         return timeout > interval
 
     def _wait_in_slices(self, task_vars: dict, args: t.Mapping[str, t.Any], keys: list[str],
-                        single: bool) -> dict:
+                        single: bool, server_seen: bool = False) -> dict:
         """Wait on keys with um_job_wait slices; return a um_job_wait-shaped result over the whole wait."""
         interval = max(MIN_SLICE, _number(args, "progress_interval") or 30.0)
         timeout = _number(args, "timeout") or 3600.0
@@ -93,6 +104,8 @@ class WaitActionBase(ActionBase):
         polls = 0
         long_poll: bool | None = None
         last_error = None
+        seen = server_seen
+        failures = 0
         host = task_vars.get("inventory_hostname", "localhost")
         while pending:
             remaining = deadline - time.monotonic()
@@ -103,14 +116,27 @@ class WaitActionBase(ActionBase):
                               poll_interval=self._slice_interval(args, time.monotonic() - start))
             res = self._run_module(task_vars, module_name=WAIT_MODULE, module_args=slice_args)
             polls += int(res.get("polls") or 0)
+            if "pending" not in res and seen:
+                # UM answered an earlier slice: a slice that could not start (UM restarting, a 401 from a
+                # directory hiccup) is a fault to ride out until the deadline, like the module does within a wait.
+                last_error = str(res.get("msg") or "the wait could not reach UM")
+                failures += 1
+                pause = min(10.0, (_number(args, "poll_interval") or 1.0) * 2 ** min(failures, 4),
+                            deadline - time.monotonic())
+                if pause > 0:
+                    time.sleep(pause)
+                continue
+            failures = 0
             for job in res.get("jobs") or []:
                 if isinstance(job, dict) and job.get("key") in keys:
                     jobs[job["key"]] = job
             unknown.update(res.get("unknown_states") or {})
-            long_poll = res.get("long_polling", long_poll)
+            # Honoured once is honoured: a slice too short to hold a request reports false.
+            long_poll = bool(long_poll or res.get("long_polling"))
             if "pending" not in res:
                 # The module stopped before waiting (bad option, unreachable server, unknown key): report as is.
                 return self._shape(res, single)
+            seen = True
             pending = [k for k in res["pending"] if k in keys]
             if not res.get("timed_out"):
                 break
@@ -149,8 +175,8 @@ class WaitActionBase(ActionBase):
     def _verdict(result: WaitResult, args: t.Mapping[str, t.Any], single: bool) -> dict:
         """The same verdict the module gives, over every slice."""
         verdict = summarize(result.jobs, result.keys, result.pending,
-                            fail_on_partial=bool(args.get("fail_on_partial_failures", False)),
-                            warn_on_warning=bool(args.get("warn_on_warning", True)))
+                            fail_on_partial=boolean(args.get("fail_on_partial_failures", False), strict=False),
+                            warn_on_warning=boolean(args.get("warn_on_warning", True), strict=False))
         out = wait_report(result, verdict, single)
         out["changed"] = False
         warnings = [f"job {k} reports state '{s}', which this collection does not know; it was treated as still running"

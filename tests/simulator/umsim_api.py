@@ -321,15 +321,18 @@ class Simulator:
         elif kind == "unauthorized":
             response = self._unauthorized()
         else:
-            if kind == "slow":
-                await self.sleeper.sleep(fault.params["delay"])
             try:
+                # A slow server still carries out what it has received; only its answer is late.
                 response = await self._process(request, prefix, rel, match)
             except ApiError as exc:
                 response = from_api_error(exc)
+            except ConnectionResetError:
+                return self._drop(request)  # the client gave up while its request was being read
             except Exception:
                 log.exception("internal error on %s %s", method, request.path)
                 response = error_response(500, "internal_error", "umsim internal error (see its stderr).")
+            if kind == "slow":
+                await self.sleeper.sleep(fault.params["delay"])
         if self.config.latency > 0:
             await self.sleeper.sleep(self.config.latency)
         if kind == "drop_after":

@@ -570,3 +570,24 @@ def test_no_message_ever_holds_the_password(um, make_client, pki):
     assert len(failures) == 13
     for exc in failures:
         assert_no_secret(exc)
+
+
+def test_a_read_that_times_out_after_retries_says_so(um, make_client):
+    um.reset(lambda seen: ("hang", 5))
+    client = make_client(request_timeout=0.3, read_retries=1)
+    err = raises(UMConnectionError, client.get, "/storage-provider/luns")
+    assert "no answer within 0.3s (request_timeout)" in str(err)
+    assert len(um.seen) == 2, "a GET that timed out is read again once"
+    um.release.set()
+
+
+def test_a_missing_ca_file_is_a_clear_config_error(um, tmp_path):
+    err = raises(UMConfigError, UMClient, "127.0.0.1", USER, PASSWORD, port=um.port, ca_path=str(tmp_path / "nope.pem"))
+    assert "ca_path" in str(err) and "not a readable file" in str(err)
+    assert "validate_certs" not in str(err)
+
+
+@pytest.mark.parametrize("path", ["/storage-provider/%2e%2e/%2E%2E/_umsim/counters", "/a/%2E/b", "/%2e%2E"])
+def test_check_api_path_refuses_encoded_dot_segments(path):
+    err = raises(UMConfigError, check_api_path, path)
+    assert "'..'" in str(err)

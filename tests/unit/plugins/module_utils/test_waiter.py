@@ -480,3 +480,11 @@ def test_a_server_that_does_not_or_keys_is_remembered():
     result = run(clock, server, [K1, K2, K3], long_poll="never")
     assert result.pending == []
     assert len([c for c in server.calls if c.kind != "job"]) == 1, "the list filter was asked again after it failed"
+
+
+def test_retry_after_zero_still_backs_off():
+    clock, server = make([job(K1, 20.0)])
+    server.outages = [(0.5, 4.0, lambda: http_error(429, JOB_PATH, "Too many requests.", retry_after=0.0))]
+    result = run(clock, server, [K1], long_poll="never", timeout=60)
+    assert result.pending == []
+    assert len(server.calls) < 20, f"{len(server.calls)} requests: Retry-After 0 made a busy loop"

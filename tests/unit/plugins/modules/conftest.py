@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
+import os
+import tempfile
 
 import pytest
 
@@ -18,8 +21,13 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import JobWaiter
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, FakeClock, FakeUM
 
+# The client checks that ca_path is a readable file; its content is never used here (_send is scripted).
+_fd, CA_FILE = tempfile.mkstemp(prefix="aiqum-unit-", suffix="-ca.pem")
+os.close(_fd)
+atexit.register(os.unlink, CA_FILE)
+
 CONNECTION = {"hostname": "um.example.com", "username": "storage_admin", "password": PASSWORD,
-              "ca_path": "/etc/pki/um-ca.pem", "http_port": 8443}
+              "ca_path": CA_FILE, "http_port": 8443}
 
 
 @pytest.fixture

@@ -94,3 +94,13 @@ def test_runs_in_check_mode(um, run_module):
     fill(um, running=3, done=0)
     code, result, _out = run_module(um_job_info.main, {"state": "running"}, check_mode=True)
     assert code == 0 and result["count"] == 3
+
+
+def test_empty_environment_variables_count_as_unset(um, run_module, monkeypatch):
+    monkeypatch.setenv("UM_HTTP_PORT", "")
+    monkeypatch.setenv("UM_VALIDATE_CERTS", " ")
+    monkeypatch.setenv("UM_REQUEST_TIMEOUT", "")
+    um.script("GET", "/management-server/jobs", (200, {"records": [], "num_records": 0}))
+    code, result, _out = run_module(um_job_info.main, {"http_port": None, "state": "running"})
+    assert code == 0, result
+    assert um.clients[-1][1]["port"] is None and um.clients[-1][1]["validate_certs"] is True

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.aiqum.jobs.plugins.modules import um_job_wait
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, FakeJob, job, warnings_of
+from ansible_collections.aiqum.jobs.tests.unit.plugins.modules.conftest import CONNECTION
 
 K1 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 K2 = "85b642774a960362:-4405f3a8:16e686b7083:-6fac"
@@ -36,7 +37,7 @@ def test_success(um, run_module):
     assert not warnings_of(result)
     # The module's options reach the client, the key is encoded, and the client is closed.
     args, kwargs = um.clients[0]
-    assert args[0] == "um.example.com" and kwargs["port"] == 8443 and kwargs["ca_path"] == "/etc/pki/um-ca.pem"
+    assert args[0] == "um.example.com" and kwargs["port"] == 8443 and kwargs["ca_path"] == CONNECTION["ca_path"]
     assert kwargs["validate_certs"] is True
     assert um.requests[0][1] == "/management-server/jobs/" + K1.replace(":", "%3A")
     assert um.requests[0][2] == {"poll_timeout": "60"}

@@ -45,12 +45,19 @@ class Harness:
         self.slice_seconds = slice_seconds
         monkeypatch.setattr(_wait_action.time, "monotonic", lambda: self.now)
         monkeypatch.setattr(_wait_action.display, "display", self.lines.append)
+        self.sleeps = []
+        monkeypatch.setattr(_wait_action.time, "sleep", self.sleep)
         plugin = cls.__new__(cls)
         plugin._task = types.SimpleNamespace(args=args, async_val=0, action="aiqum.jobs.um_job_wait")
         plugin._connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir=None), has_native_async=False)
         plugin._remove_tmp_path = lambda path: None
         plugin._run_module = self.run_module
         self.plugin = plugin
+
+    def sleep(self, seconds):
+        assert seconds > 0
+        self.sleeps.append(seconds)
+        self.now += seconds
 
     def run_module(self, task_vars, module_name=None, module_args=None, wrap_async=False):
         self.calls.append((module_name, dict(module_args or {}), wrap_async))
@@ -172,3 +179,49 @@ def test_async_runs_the_module_once_wrapped(monkeypatch, cls, args):
     h.plugin._task.async_val = 600
     result = h._run()
     assert h.calls == [(None, {}, True)] and result["ansible_job_id"] == "j1"
+
+
+def test_a_slice_that_fails_after_um_was_seen_is_ridden_out(monkeypatch):
+    args = {"key": K1, "timeout": 600, "progress_interval": 30}
+    h = Harness(monkeypatch, wait_action.ActionModule, args, [
+        timed_out([job(K1)], [K1]),
+        {"failed": True, "msg": "GET /management-server/jobs/x: cannot reach https://um: Connection refused"},
+        {"failed": True, "msg": "GET /management-server/jobs/x: HTTP 401, authentication failed"},
+        finished([job(K1, "completed")]),
+    ])
+    result = h._run()
+    assert "failed" not in result and result["job"]["state"] == "completed"
+    assert len(h.sleeps) == 2 and all(0 < s <= 10 for s in h.sleeps)
+
+
+def test_a_slice_failing_until_the_deadline_ends_as_a_timeout_with_the_last_error(monkeypatch):
+    args = {"key": K1, "timeout": 100, "progress_interval": 30}
+    refused = {"failed": True, "msg": "cannot reach https://um: Connection refused"}
+    h = Harness(monkeypatch, wait_action.ActionModule, args, [timed_out([job(K1)], [K1])] + [refused] * 50)
+    result = h._run()
+    assert result["failed"] is True and result["pending"] == [K1]
+    assert "timed out after 100s" in result["msg"] and "Connection refused" in result["msg"]
+
+
+@pytest.mark.parametrize("bad", [{"timeout": float("inf")}, {"timeout": 1e12}, {"poll_interval": 0},
+                                 {"poll_interval": -1}, {"long_poll": "sometimes"}, {"long_poll_timeout": 500}])
+def test_unusable_wait_options_are_left_to_the_module(monkeypatch, bad):
+    args = dict({"key": K1, "timeout": 600, "progress_interval": 30}, **bad)
+    h = Harness(monkeypatch, wait_action.ActionModule, args, [{"failed": True, "msg": "the module's own message"}])
+    result = h._run()
+    assert h.calls == [(None, {}, False)] and result["msg"] == "the module's own message"
+
+
+@pytest.mark.parametrize("value, failed", [("false", False), ("no", False), ("true", True), (True, True)])
+def test_switches_given_as_strings_are_read_as_booleans(monkeypatch, value, failed):
+    partial = job(K1, "completed", "partial_failures", reason="QoS policy missing.")
+    args = {"key": K1, "timeout": 600, "progress_interval": 30, "fail_on_partial_failures": value}
+    h = Harness(monkeypatch, wait_action.ActionModule, args, [timed_out([job(K1)], [K1]), finished([partial])])
+    assert bool(h._run().get("failed")) is failed
+
+
+def test_long_polling_once_honoured_is_reported(monkeypatch):
+    args = {"key": K1, "timeout": 600, "progress_interval": 30}
+    last = dict(finished([job(K1, "completed")]), long_polling=False)
+    h = Harness(monkeypatch, wait_action.ActionModule, args, [timed_out([job(K1)], [K1]), last])
+    assert h._run()["long_polling"] is True
