@@ -383,12 +383,15 @@ class JobWaiter:
                     continue
                 raise
             round_no += 1
+            before = len(result.pending)
             result.pending = [k for k in keys if not (k in result.jobs and classify(result.jobs[k]).terminal)]
             for k in result.pending:
                 verdict = classify(result.jobs.get(k, {}))
                 if k in result.jobs and not verdict.known_state:
                     result.unknown_states[k] = verdict.state
-            if result.pending and not result.long_poll:
+            # Still finding out about long polling, and a job just turned out finished: ask again at once.
+            trying = result.long_poll is None and len(result.pending) < before
+            if result.pending and not result.long_poll and not trying:
                 self._pause(self._interval(round_no, self.clock() - start), deadline)
         result.elapsed = self.clock() - start
         return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing as t
 
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.errors import AnsibleFallbackNotFound
@@ -52,6 +53,8 @@ WAIT_ARGSPEC: dict[str, dict[str, t.Any]] = {
 }
 
 CONNECTION_KEYS = tuple(CONNECTION_ARGSPEC)
+# Body fields whose values are secrets, wherever they appear in a request body.
+SECRET_NAMES = re.compile(r"pass(word|wd|phrase)?$|secret|token|private_?key|api_?key|credential", re.IGNORECASE)
 WAIT_KEYS = tuple(WAIT_ARGSPEC)
 
 
@@ -67,6 +70,19 @@ class UMModule:
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self._client: UMClient | None = None
+
+    def hide_secrets(self, data: t.Any) -> None:
+        """Mask, everywhere in the task's output (result, invocation, warnings), the values that a request body
+        holds under secret-looking names (a datasource's password, ...): they are sent, never shown."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if SECRET_NAMES.search(str(name)) and isinstance(value, (str, int, float)) and str(value):
+                    self.module.no_log_values.add(str(value))
+                else:
+                    self.hide_secrets(value)
+        elif isinstance(data, list):
+            for item in data:
+                self.hide_secrets(item)
 
     @property
     def check_mode(self) -> bool:

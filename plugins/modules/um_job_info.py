@@ -125,7 +125,7 @@ def run(um: UMModule) -> dict:
     limit = params["max_records"]
     if limit is not None and limit < 1:
         raise UMConfigError(f"max_records {limit} must be at least 1")
-    if limit is None and not query:
+    if limit is None and not any(f in query for f in FILTERS):
         limit = 20  # what UM itself answers without filters: its most recent jobs
     jobs = list(client.iter_records(JOBS_PATH, query, limit=limit))
     return {"changed": False, "jobs": jobs, "count": len(jobs)}

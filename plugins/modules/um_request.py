@@ -102,7 +102,10 @@ json:
   returned: when the request was sent
   type: raw
 request:
-  description: What was sent, or in check mode what would have been sent (never the credentials).
+  description:
+    - What was sent, or in check mode what would have been sent. Never the credentials; body values under
+      secret-looking names (password, secret, token, ...) are masked.
+    - C(sent) is V(true) when UM answered, V(false) when nothing was sent, V(null) when the answer was lost.
   returned: always
   type: dict
   sample: {method: POST, path: /storage-provider/luns, query: {}, body: {name: lun1}, sent: true}
@@ -148,7 +151,7 @@ long_polling:
 import json
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMError, UMResponseError
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMError, UMHTTPError, UMResponseError
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, finish_wait, wait_report
 
@@ -180,6 +183,7 @@ def run(um: UMModule) -> dict:
             raise UMConfigError(f"body must be a JSON object (a YAML dict), not {type(body).__name__}: "
                                 "UM's endpoints take objects")
     query = p["query"] or {}
+    um.hide_secrets(body)
     request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
     write = method in WRITE_METHODS
     if p["wait"]:
@@ -187,7 +191,16 @@ def run(um: UMModule) -> dict:
     if write and um.check_mode:
         return {"changed": True, "request": request, "msg": f"check mode: would send {method} {path}"}
 
-    answer = um.client().request(method, path, params=query, body=body)
+    try:
+        answer = um.client().request(method, path, params=query, body=body)
+    except UMError as exc:
+        # UM answered (an HTTP error), nothing left (connection refused), or nobody knows (answer lost).
+        if isinstance(exc, UMHTTPError):
+            request["sent"] = True
+        else:
+            request["sent"] = None if exc.details.get("operation_uncertain") or getattr(exc, "sent", False) else False
+        exc.details.setdefault("request", request)
+        raise
     request["sent"] = True
     if answer.status not in OK_STATUSES:
         raise UMResponseError(f"{method} {path}: UM answered HTTP {answer.status}, which this module does not "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMOperationUncertain
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMOperationUncertain
 from ansible_collections.aiqum.jobs.plugins.modules import um_request
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, http_error, job
 
@@ -184,3 +184,27 @@ def test_a_wait_that_fails_after_the_job_started_keeps_its_key(um, run_module, f
     assert result["changed"] is True and result["job_key"] == K1
     assert f"started job {K1}" in result["msg"] and "\n" not in result["msg"]
     assert len(writes(um)) == 1
+
+
+def test_secrets_in_the_body_are_sent_but_never_shown(um, run_module):
+    um.script("POST", "/admin/datasources/clusters", (201, {"key": "ds1", "name": "c1"}))
+    body = {"address": "c1.example.com", "username": "admin", "password": "Cluster-Secret-9",
+            "nested": {"api_token": "Tok-123456"}}
+    code, result, out = run_module(um_request.main, {"method": "POST", "path": "/admin/datasources/clusters", "body": body})
+    assert code == 0 and result["status"] == 201
+    assert um.requests[0][3]["password"] == "Cluster-Secret-9", "the secret must still be sent"
+    assert "Cluster-Secret-9" not in out and "Tok-123456" not in out
+    assert result["request"]["body"]["address"] == "c1.example.com"
+
+
+def test_a_failed_request_still_says_what_was_sent(um, run_module):
+    um.script("POST", LUNS, http_error(403, LUNS, "Not allowed."))
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "l"}})
+    assert code == 1 and "HTTP 403" in result["msg"]
+    assert result["request"]["method"] == "POST" and result["request"]["sent"] is True
+
+
+def test_a_request_that_never_left_says_so(um, run_module):
+    um.script("POST", LUNS, UMConnectionError("POST /storage-provider/luns: cannot reach https://um: Connection refused"))
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "l"}})
+    assert code == 1 and result["request"]["sent"] is False and not result.get("changed")
