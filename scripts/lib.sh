@@ -3,7 +3,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${AIQUM_VENV:-$ROOT/.venv}"
-BUILD="$ROOT/build"
+BUILD="${AIQUM_BUILD:-$ROOT/build}"   # override to keep parallel runs apart
 COLL_ROOT="$BUILD/collections"                       # what ANSIBLE_COLLECTIONS_PATH points at
 COLL_DIR="$COLL_ROOT/ansible_collections/aiqum/jobs" # where ansible-test needs the collection
 PY="${PYTHON:-python3.11}"

@@ -19,6 +19,7 @@ from ._client import UMClient
 from ._errors import UMError, UMOperationUncertain
 from ._jobs import JobWaiter, Summary, WaitOptions, WaitResult, raise_for_timeout, results_of, summarize
 
+
 def env_fallback(*names: str) -> str:
     """Like ansible's env_fallback, but an empty variable counts as unset (UM_HTTP_PORT= must not mean port '')."""
     for name in names:
