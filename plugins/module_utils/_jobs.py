@@ -426,10 +426,8 @@ class JobWaiter:
         remaining = deadline - self.clock()
         poll_timeout = int(min(self.opts.long_poll_timeout, remaining))
         if poll_timeout < 1:
-            # Too little time left to hold a request. A server known to hold them has just answered for this
-            # job: rest to the deadline (the caller resumes with a fresh long poll). Otherwise take one look.
-            if result.long_poll is not True:
-                self._refresh(result, [key], deadline)
+            # Too little time left to hold a request: one plain look, then rest until the deadline.
+            self._refresh(result, [key], deadline)
             self._pause(self.opts.poll_interval, deadline)
             return True
         sent = self.clock()

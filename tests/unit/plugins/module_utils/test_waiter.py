@@ -488,10 +488,3 @@ def test_retry_after_zero_still_backs_off():
     result = run(clock, server, [K1], long_poll="never", timeout=60)
     assert result.pending == []
     assert len(server.calls) < 20, f"{len(server.calls)} requests: Retry-After 0 made a busy loop"
-
-
-def test_the_tail_of_a_wait_with_working_long_polls_sends_no_plain_get():
-    clock, server = make([job(K1, 100.0)])
-    result = run(clock, server, [K1], timeout=30.5)
-    assert result.pending == [K1] and result.long_poll is True
-    assert len(server.calls) == 1 and server.calls[0].poll_timeout == 30
