@@ -6,6 +6,7 @@ collection's meta/execution-environment.yml tells ansible-builder what the colle
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -17,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 
 
-def _run(*args: str, cwd: Path | None = None) -> str:
-    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+def _run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+                          env=None if env is None else {**os.environ, **env})
     assert done.returncode == 0, f"{' '.join(args)}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -52,8 +54,10 @@ def test_builder_context_installs_the_collection_with_its_dependencies(tmp_path:
     assert "FROM base AS galaxy" in containerfile and "ansible-galaxy collection install" in containerfile
     # What the image's galaxy stage does (in /build, the context's _build): install from the requirements file.
     installed = tmp_path / "installed"
+    # Like the image, with nothing installed yet: a collections path that already holds aiqum.jobs (as under
+    # `make test`) would make ansible-galaxy skip the install.
     _run(str(BIN / "ansible-galaxy"), "collection", "install", "-r", "requirements.yml", "-p", str(installed),
-         cwd=context / "_build")
+         cwd=context / "_build", env={"ANSIBLE_COLLECTIONS_PATH": str(installed)})
     assert (installed / "ansible_collections" / "aiqum" / "jobs" / "roles" / "run_operation" / "tasks" / "main.yml").is_file()
     # What the image's builder stage does: read each installed collection's meta/execution-environment.yml.
     found = yaml.safe_load(_run(str(BIN / "ansible-builder"), "introspect", "--sanitize", str(installed)))
