@@ -3,7 +3,7 @@
 # Usage: scripts/test.sh [stage ...]   (default: every stage; see STAGES below)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES="sanity units simulator lint integration molecule awx reliability docs release"
+ALL_STAGES="sanity units simulator lint integration molecule awx reliability bench_smoke docs release"
 STAGES="${*:-${STAGES:-$ALL_STAGES}}"
 RESULTS=()
 FAILED=0
@@ -65,6 +65,11 @@ stage_awx() {
 # Faults, double starts, bad input, secrets, load (lays its own copy of the collection).
 stage_reliability() {
   (cd "$ROOT" && python -m pytest tests/reliability -q -p no:cacheprovider)
+}
+
+# The benchmark harness end to end at toy sizes; figures are measured by `make bench`, never asserted here.
+stage_bench_smoke() {
+  (cd "$ROOT" && python -m pytest tests/benchmarks -q -p no:cacheprovider)
 }
 
 stage_docs() {
