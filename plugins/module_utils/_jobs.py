@@ -54,7 +54,7 @@ SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN = (
     "normal", "warning", "partial_failures", "error", "aborted", "unknown")
 OUTCOMES = (SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN)
 
-# What the task does for each outcome: (default action, option that changes it, action when set).
+# What the task does for each outcome by default; action_for() applies the two switches (warning, partial).
 OUTCOME_ACTIONS: dict[str, str] = {
     SUCCESS: "ok",
     WARNING: "warn",
