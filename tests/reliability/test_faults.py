@@ -112,17 +112,23 @@ class Trial:
     notes: list[str] = field(default_factory=list)
 
 
-def plan(rng: t.Any, fault: str, index: int) -> Trial:
-    base = FAULTS[fault][0]
-    spec = dict(base)
-    duration = rng.uniform(1.0, 3.0)
-    outlast = index % 4 == 3
+def fault_spec(rng: t.Any, fault: str, slow_timeout: float, late: tuple[float, float]) -> tuple[dict[str, t.Any], float]:
+    """The fault to inject and the request_timeout to wait with: a `slow` fault answers `late` seconds after
+    a shorter request_timeout; Retry-After, where the fault has one, is 1 or 2 s."""
+    spec = dict(FAULTS[fault][0])
     request_timeout = 5.0
     if spec.get("kind") == "slow":
-        request_timeout = 1.0
-        spec["delay"] = round(request_timeout + rng.uniform(0.3, 1.5), 2)
+        request_timeout = slow_timeout
+        spec["delay"] = round(request_timeout + rng.uniform(*late), 2)
     if "retry_after" in spec:
         spec["retry_after"] = rng.choice([1, 2])
+    return spec, request_timeout
+
+
+def plan(rng: t.Any, fault: str, index: int) -> Trial:
+    duration = rng.uniform(1.0, 3.0)
+    outlast = index % 4 == 3
+    spec, request_timeout = fault_spec(rng, fault, 1.0, (0.3, 1.5))
     mode = rng.choice(["auto", "never"])
     if outlast:
         start_after = rng.uniform(0.0, 0.3)
@@ -339,14 +345,8 @@ def test_retry_after_zero_does_not_hammer(sim: reltools.SimProc) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 def _e2e_plan(rng: t.Any, fault: str, index: int, sim: reltools.SimProc) -> dict[str, t.Any]:
-    base, fragments = FAULTS[fault]
-    spec = dict(base)
-    request_timeout = 5.0
-    if spec.get("kind") == "slow":
-        request_timeout = 1.5
-        spec["delay"] = round(request_timeout + rng.uniform(0.5, 1.5), 2)
-    if "retry_after" in spec:
-        spec["retry_after"] = rng.choice([1, 2])
+    fragments = FAULTS[fault][1]
+    spec, request_timeout = fault_spec(rng, fault, 1.5, (0.5, 1.5))
     outlast = index % 3 == 2
     sliced = index % 3 == 1 or (outlast and index % 2 == 0)
     outcome = rng.choice(OUTCOMES)
