@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import traceback
 import typing as t
 from urllib.parse import quote, unquote, urlsplit
@@ -28,10 +29,12 @@ from urllib.parse import quote, unquote, urlsplit
 from ._errors import (
     UMConfigError,
     UMConnectionError,
-    UMHTTPError,
     UMOperationUncertain,
     UMResponseError,
+    UMResponseTooLarge,
     UMTLSError,
+    RETRY_AFTER_CAP,
+    http_error,
 )
 
 REQUESTS_IMPORT_ERROR: str | None
@@ -51,6 +54,10 @@ WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 JOBS_PATH = "/management-server/jobs"
 # UM accepts at most this many records per page.
 MAX_PAGE = 1000
+# A job is a few kilobytes and a full page of jobs a few megabytes: an answer far larger is refused, not read.
+MAX_BODY = 32 * 1024 * 1024
+# A paged listing never follows more links than this (1000 pages of 1000 records is far beyond any UM).
+MAX_PAGES = 1000
 
 
 def encode_segment(value: str) -> str:
@@ -93,7 +100,7 @@ def check_api_path(path: str) -> str:
 class _CappedRetry(Retry):  # type: ignore[misc,valid-type]
     """urllib3 Retry whose Retry-After wait is capped, so a server cannot park a read for minutes."""
 
-    RETRY_AFTER_CAP = 10.0
+    RETRY_AFTER_CAP = RETRY_AFTER_CAP
 
     def get_retry_after(self, response):  # type: ignore[no-untyped-def]
         value = super().get_retry_after(response)
@@ -208,13 +215,28 @@ class UMClient:
 
     def get_job(self, key: str, poll_timeout: int | None = None, timeout: float | None = None,
                 retry: bool = True) -> dict:
-        """GET one job; with poll_timeout, ask UM to hold the answer until the job ends (long poll)."""
+        """GET one job; with poll_timeout, ask UM to hold the answer until the job ends (long poll).
+
+        Raises UMNotFound (HTTP 404) when UM does not know the job.
+        """
         params = {"poll_timeout": int(poll_timeout)} if poll_timeout else None
         data = self.request("GET", f"{JOBS_PATH}/{encode_segment(key)}", params=params,
                             timeout=timeout, retry=retry).data
         if not isinstance(data, dict) or "key" not in data:
             raise UMResponseError(f"UM's answer for job {key} is not a job object")
         return data
+
+    def list_jobs(self, keys: t.Sequence[str], timeout: float | None = None, retry: bool = True) -> list[dict]:
+        """The jobs of `keys` in one list request (`key=a|b|...`, the API's OR syntax).
+
+        A server that does not OR keys answers with fewer (or no) records: the caller asks for the rest one by one.
+        """
+        page = self.get(JOBS_PATH, params={"key": "|".join(keys), "max_records": max(1, len(keys))},
+                        timeout=timeout, retry=retry)
+        records = page.get("records") if isinstance(page, dict) else None
+        if not isinstance(records, list):
+            raise UMResponseError("UM's job list answer has no records list")
+        return [r for r in records if isinstance(r, dict)]
 
     def iter_records(self, path: str, params: t.Mapping[str, t.Any] | None = None,
                      limit: int | None = None, timeout: float | None = None) -> t.Iterator[dict]:
@@ -226,6 +248,7 @@ class UMClient:
             query.setdefault("max_records", MAX_PAGE)
         page = self.get(path, params=query, timeout=timeout)
         count = 0
+        followed: set[str] = set()
         while True:
             if not isinstance(page, dict) or not isinstance(page.get("records", []), list):
                 raise UMResponseError(f"UM's answer for {path} is not a list of records")
@@ -234,10 +257,17 @@ class UMClient:
                 count += 1
                 if limit is not None and count >= limit:
                     return
-            nxt = ((page.get("_links") or {}).get("next") or {}).get("href")
-            if not nxt or not page.get("records"):
+            links = page.get("_links")
+            nxt = links.get("next") if isinstance(links, dict) else None
+            href = nxt.get("href") if isinstance(nxt, dict) else None
+            if not href or not page.get("records"):
                 return
-            page = self.get_href(nxt, timeout=timeout)
+            # A next link seen before would return the same records again, for ever.
+            if not isinstance(href, str) or href in followed or len(followed) >= MAX_PAGES:
+                raise UMResponseError(f"UM's listing of {path} does not end: its next link repeats an earlier page "
+                                      f"or passes {MAX_PAGES} pages; give filters or max_records to list fewer")
+            followed.add(href)
+            page = self.get_href(href, timeout=timeout)
 
     # -- the one place a request goes out ---------------------------------------------------------
 
@@ -247,11 +277,15 @@ class UMClient:
             session = self._session("write")
         else:
             session = self._session("none" if retry is False else "read")
+        # One budget for the whole exchange (connect, answer, whole body), not per socket read: a server that
+        # trickles its answer cannot hold the caller past it.
         read_timeout = self.request_timeout if timeout is None else max(0.1, float(timeout))
+        deadline = time.monotonic() + read_timeout
         kwargs: dict[str, t.Any] = {
             "params": _flatten(params) if params else None,
             "timeout": (min(self.request_timeout, read_timeout), read_timeout),
             "allow_redirects": False,
+            "stream": True,
             # Explicit on every request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override the session's
             # setting, which would silently replace ca_path (or turn validate_certs=false back on).
             "verify": self._verify,
@@ -281,7 +315,44 @@ class UMClient:
         except OSError as exc:
             # requests raises a bare OSError for an unreadable CA bundle, before anything is sent.
             raise UMConfigError(f"{method} {shown}: cannot use the CA file: {exc}") from None
-        return self._decode(resp, method, shown)
+        try:
+            content = self._read_body(resp, method, shown, deadline, read_timeout)
+        finally:
+            resp.close()
+        return self._decode(resp, content, method, shown)
+
+    def _read_body(self, resp: t.Any, method: str, shown: str, deadline: float, budget: float) -> bytes:
+        """Read the whole body within the request's budget and size cap."""
+        length = resp.headers.get("Content-Length", "")
+        if length.strip().isdigit() and int(length) > MAX_BODY:
+            raise UMResponseTooLarge(f"{method} {shown}: UM announced an answer of {int(length)} bytes, far more than a "
+                                     f"job or a page of jobs (at most {MAX_BODY // 2**20} MiB is read); check that "
+                                     "hostname and http_port point at UM, or list fewer records")
+        raw = resp.raw
+        read = getattr(raw, "read1", None) or raw.read  # read1 (urllib3 2.3+) returns what has arrived
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._lost(method, shown, f"the answer did not arrive whole within {budget:g}s (request_timeout)")
+            sock = getattr(getattr(raw, "connection", None), "sock", None)
+            if sock is not None:
+                sock.settimeout(left)
+            try:
+                chunk = read(65536, decode_content=True)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if _caused_by(exc, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
+                    self._lost(method, shown, f"the answer did not arrive whole within {budget:g}s (request_timeout)")
+                self._lost(method, shown, f"the connection broke while UM's answer was read ({_reason(exc)})")
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise UMResponseTooLarge(f"{method} {shown}: UM's answer is larger than {MAX_BODY // 2**20} MiB, far "
+                                         "more than a job or a page of jobs; check that hostname and http_port point "
+                                         "at UM, or list fewer records")
+            chunks.append(chunk)
 
     def _lost(self, method: str, shown: str, why: str) -> t.NoReturn:
         if method in WRITE_METHODS:
@@ -300,9 +371,10 @@ class UMClient:
                 "private-CA certificate, give that CA certificate's PEM file in ca_path (or UM_CA_PATH).")
 
     @staticmethod
-    def _decode(resp: t.Any, method: str, shown: str) -> UMResponse:
+    def _decode(resp: t.Any, content: bytes, method: str, shown: str) -> UMResponse:
         status = resp.status_code
-        text = resp.text if resp.content else ""
+        # JSON is UTF-8 (RFC 8259); a byte-order mark before it is tolerated.
+        text = content.decode("utf-8-sig", errors="replace") if content else ""
         data: t.Any = None
         if text.strip():
             try:
@@ -318,8 +390,8 @@ class UMClient:
         if status >= 400:
             err = data.get("error") if isinstance(data, dict) else None
             err = err if isinstance(err, dict) else {}
-            raise UMHTTPError(status, method, shown, code=_str(err.get("code")), um_message=_str(err.get("message")),
-                              target=_str(err.get("target")), retry_after=_retry_after(resp.headers))
+            raise http_error(status, method, shown, code=_str(err.get("code")), um_message=_str(err.get("message")),
+                             target=_str(err.get("target")), retry_after=_retry_after(resp.headers))
         return UMResponse(status, data, resp.headers)
 
 

@@ -14,6 +14,8 @@ import typing as t
 
 # HTTP statuses worth asking again for a read: the server or a proxy in front of it is busy or restarting.
 TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))
+# A Retry-After is honoured up to this many seconds: a server cannot park a request or a wait for minutes.
+RETRY_AFTER_CAP = 10.0
 
 _HINTS = {
     400: "UM rejected the request as invalid",
@@ -74,6 +76,13 @@ class UMResponseError(UMError):
     """UM answered something this collection cannot read (not JSON, wrong shape)."""
 
 
+def one_line(text: t.Any, limit: int = 300) -> str:
+    """Server text for a one-line message: whitespace folded, control characters escaped, length capped."""
+    flat = " ".join(str(text).split())
+    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in flat)
+    return flat if len(flat) <= limit else flat[:limit - 3].rstrip() + "..."
+
+
 class UMHTTPError(UMError):
     """UM answered an HTTP error; carries its status and UM's error code, message and target."""
 
@@ -90,9 +99,10 @@ class UMHTTPError(UMError):
         hint = _HINTS.get(status, "UM answered an error")
         text = f"{method} {path}: HTTP {status}, {hint}"
         if um_message:
-            text += f". UM says: {um_message}"
+            # UM's message may span lines or be long: the task's msg stays one readable line.
+            text += f". UM says: {one_line(um_message)}"
             if target:
-                text += f" (target: {target})"
+                text += f" (target: {one_line(target, 80)})"
         super().__init__(text, status=status, um_error={"code": code, "message": um_message, "target": target})
 
     @property
@@ -100,8 +110,22 @@ class UMHTTPError(UMError):
         return self.status in TRANSIENT_STATUSES
 
 
+class UMNotFound(UMHTTPError):
+    """HTTP 404: the object (a job, for the waiter) does not exist on UM."""
+
+
+def http_error(status: int, method: str, path: str, **kw: t.Any) -> UMHTTPError:
+    """The one place an HTTP error status becomes an exception class."""
+    cls = UMNotFound if status == 404 else UMHTTPError
+    return cls(status, method, path, **kw)
+
+
 class UMJobsNotFound(UMError):
     """One or more job keys do not exist on UM."""
+
+
+class UMResponseTooLarge(UMResponseError):
+    """UM's answer was far larger than any job or page of jobs: refused rather than read into memory."""
 
 
 class UMWaitTimeout(UMError):

@@ -12,16 +12,18 @@ from __future__ import annotations
 import math
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from ._errors import (
+    RETRY_AFTER_CAP,
     UMConfigError,
     UMConnectionError,
     UMHTTPError,
-    UMJobsNotFound,
+    UMNotFound,
     UMResponseError,
+    UMResponseTooLarge,
     UMTLSError,
-    UMWaitTimeout,
+    one_line,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -32,6 +34,7 @@ from ._errors import (
 #   completed                          yes        from `status` (below)
 #   aborted                            yes        aborted
 #   normal | error | partial_failures  yes        the state itself (servers that follow the vendor's prose)
+#   anything, with a complete_time     yes        the state if it names an outcome (WARNING), else `status`
 #   anything else                      no         reported as an unknown state while waiting
 #
 #   status (outcome)    what the task does
@@ -40,6 +43,7 @@ from ._errors import (
 #   partial_failures    ok, with a warning (option: fail)
 #   error               fail
 #   aborted             fail
+#   not_found           fail (UM answered 404 for the key: no such job, or no longer)
 #   anything else       fail (a finished job with an outcome we cannot read is never called a success)
 # ---------------------------------------------------------------------------------------------
 RUNNING_STATES = frozenset(("running", "aborting", "queued", "scheduled", "pending", "starting"))
@@ -50,9 +54,9 @@ PROSE_TERMINAL_STATES = frozenset(("normal", "error", "partial_failures"))
 # still running as far as the wire tells us.
 PROSE_RUNNING_STATES = frozenset(("warning",))
 
-SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN = (
-    "normal", "warning", "partial_failures", "error", "aborted", "unknown")
-OUTCOMES = (SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN)
+SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN, NOT_FOUND = (
+    "normal", "warning", "partial_failures", "error", "aborted", "unknown", "not_found")
+OUTCOMES = (SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN, NOT_FOUND)
 
 # What the task does for each outcome by default; action_for() applies the two switches (warning, partial).
 OUTCOME_ACTIONS: dict[str, str] = {
@@ -62,6 +66,7 @@ OUTCOME_ACTIONS: dict[str, str] = {
     ERROR: "fail",
     ABORTED: "fail",
     UNKNOWN: "fail",
+    NOT_FOUND: "fail",
 }
 
 # A job key goes into a URL path and a `key=a|b` filter: refuse what could change either.
@@ -93,6 +98,12 @@ def classify(job: t.Mapping[str, t.Any]) -> Verdict:
         return Verdict(True, ABORTED, state, status)
     if state in PROSE_TERMINAL_STATES:
         return Verdict(True, state, state, status)
+    if job.get("complete_time"):
+        # A job with a completion time has ended, whatever its state says (a prose-following server may write
+        # WARNING there): the state names the outcome if it can, else the status does.
+        if state == WARNING:
+            return Verdict(True, WARNING, state, status)
+        return Verdict(True, status if status in (SUCCESS, WARNING, PARTIAL, ERROR) else UNKNOWN, state, status)
     if state in RUNNING_STATES or state in PROSE_RUNNING_STATES:
         return Verdict(False, None, state, status)
     return Verdict(False, None, state, status, known_state=False)
@@ -147,6 +158,11 @@ def check_keys(keys: t.Iterable[t.Any]) -> list[str]:
 # Progress and messages
 # ---------------------------------------------------------------------------------------------
 
+def plural(count: int, noun: str) -> str:
+    """'1 job', '2 jobs'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def task_progress(job: t.Mapping[str, t.Any]) -> tuple[int, int]:
     """(done, total) from task_reports, or from spawned_job_summary for a job that spawns jobs."""
     summary = job.get("spawned_job_summary")
@@ -164,102 +180,58 @@ def task_progress(job: t.Mapping[str, t.Any]) -> tuple[int, int]:
 def _int(value: t.Any) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
 
 
 def describe(job: t.Mapping[str, t.Any]) -> str:
-    """'KEY (NAME)' for messages."""
+    """'KEY (NAME)' for messages; server text is made safe for one line."""
     name = job.get("name")
-    return f"{job.get('key')} ({name})" if name else str(job.get("key"))
+    key = one_line(job.get("key"), 120)
+    return f"{key} ({one_line(name, 120)})" if name else key
 
 
 def failure_reasons(job: t.Mapping[str, t.Any]) -> list[str]:
     """Why a job failed: UM puts it only in task_reports[].failure_reason."""
     reasons = []
-    for task in job.get("task_reports") or []:
+    tasks = job.get("task_reports")
+    for task in tasks if isinstance(tasks, list) else []:
         if isinstance(task, dict) and task.get("failure_reason"):
-            reasons.append(f"task '{task.get('name') or task.get('key')}': {task['failure_reason']}")
+            reasons.append(f"task '{one_line(task.get('name') or task.get('key'), 120)}': "
+                           f"{one_line(task['failure_reason'])}")
     return reasons
 
 
-def progress_line(job: t.Mapping[str, t.Any], elapsed: float) -> str:
+def job_line(job: t.Mapping[str, t.Any], elapsed: float | None = None) -> str:
+    """One job as a progress line: key, name, state (and outcome once ended), tasks done."""
+    verdict = classify(job)
     done, total = task_progress(job)
-    tasks = f", tasks {done}/{total}" if total else ""
-    return f"job {describe(job)}: {_lower(job.get('state')) or 'unknown'}{tasks}, {elapsed:.0f}s elapsed"
+    text = f"job {describe(job)}: {one_line(verdict.state or 'unknown', 40)}"
+    if verdict.terminal and verdict.outcome and verdict.outcome != verdict.state:
+        text += f" ({verdict.outcome})"
+    if total:
+        text += f", tasks {done}/{total}"
+    if elapsed is not None:
+        text += f", {elapsed:.0f}s elapsed"
+    return text
+
+
+def progress_line(job: t.Mapping[str, t.Any], elapsed: float) -> str:
+    return job_line(job, elapsed)
 
 
 def results_of(job: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """job_results as a dict name -> value: what the job made (lunKey, ...)."""
     out: dict[str, t.Any] = {}
-    for item in job.get("job_results") or []:
+    items = job.get("job_results")
+    for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and "name" in item:
             out[str(item["name"])] = item.get("value")
     return out
 
 
-@dataclass
-class Summary:
-    """What a finished wait means for the task: fail or not, the message, the warnings."""
-    failed: bool
-    msg: str
-    warnings: list[str]
-    outcomes: dict[str, str | None]
-
-
-def summarize(jobs: t.Mapping[str, t.Mapping[str, t.Any]], keys: t.Sequence[str], pending: t.Sequence[str] = (),
-              fail_on_partial: bool = False, warn_on_warning: bool = True) -> Summary:
-    """Turn the last-seen jobs into the task's verdict, by the table. Used by the modules and the action plugin."""
-    failures: list[str] = []
-    warnings: list[str] = []
-    outcomes: dict[str, str | None] = {}
-    for key in keys:
-        job = jobs.get(key)
-        if job is None:
-            outcomes[key] = None
-            continue
-        verdict = classify(job)
-        outcomes[key] = verdict.outcome
-        if not verdict.terminal:
-            continue
-        action = action_for(verdict.outcome or UNKNOWN, fail_on_partial, warn_on_warning)
-        if action == "ok":
-            continue
-        if verdict.outcome == UNKNOWN:
-            text = f"job {describe(job)} completed with status '{verdict.status or '(none)'}', which is not a " \
-                   "known outcome; treating it as a failure"
-        elif verdict.outcome == ABORTED:
-            text = f"job {describe(job)} was aborted"
-        else:
-            text = f"job {describe(job)} ended with status {verdict.outcome}"
-        reasons = failure_reasons(job)
-        if reasons:
-            text += ": " + "; ".join(reasons)
-        (failures if action == "fail" else warnings).append(text)
-    done = len(keys) - len(pending)
-    if failures:
-        msg = "; ".join(failures)
-        if len(keys) > 1:
-            msg = f"{len(failures)} of {len(keys)} jobs failed: {msg}"
-    elif pending:
-        msg = f"{len(pending)} of {len(keys)} jobs still running"
-    elif len(keys) == 1:
-        msg = f"job {describe(jobs[keys[0]])} ended with status {outcomes[keys[0]]}"
-    else:
-        msg = f"all {done} jobs ended: " + ", ".join(
-            f"{n} {o}" for o, n in sorted(_count(outcomes.values()).items()))
-    return Summary(bool(failures), msg, warnings, outcomes)
-
-
-def _count(values: t.Iterable[str | None]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[str(v)] = out.get(str(v), 0) + 1
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
-# The waiter
+# Wait options and the state of a wait
 # ---------------------------------------------------------------------------------------------
 
 @dataclass
@@ -285,24 +257,199 @@ class WaitOptions:
             raise UMConfigError(f"long_poll_timeout {self.long_poll_timeout} is out of range: UM accepts 1 to 120 seconds")
 
 
+_STATE_VERSION = 1
+
+
 @dataclass
-class WaitResult:
+class WaitState:
+    """Everything a wait knows, so that it can stop after a slice and go on in another module run.
+
+    Times are the waiter's clock (wall-clock seconds in modules), so a later process continues the same deadline.
+    """
     keys: list[str]
-    jobs: dict[str, dict]
+    started: float
+    deadline: float
     pending: list[str]
-    elapsed: float
-    polls: int
-    long_poll: bool | None                     # None: never tried; True: honoured; False: not available
+    jobs: dict[str, dict] = field(default_factory=dict)     # each job as last seen
+    missing: list[str] = field(default_factory=list)        # keys UM answered 404 for
+    polls: int = 0                                           # requests sent, over the whole wait
+    long_poll: bool | None = None                            # None: not known yet; True: honoured; False: not used
+    batch_ok: bool | None = None                             # whether UM ORs keys in `key=a|b`
+    seen: bool = False                                       # whether UM has answered during this wait (or before)
+    failures: int = 0                                        # transient failures in a row
     last_error: str | None = None
     unknown_states: dict[str, str] = field(default_factory=dict)
+    rounds: int = 0                                          # rounds that looked at every pending job
+    next_poll: float = 0.0                                   # no standard poll before this time (pace across slices)
+    elapsed: float = 0.0
+    timed_out: bool = False
+    reported: dict[str, str] = field(default_factory=dict)   # what the last progress lines said of each job
+    context: dict[str, t.Any] = field(default_factory=dict)  # what the module carries along (um_request's answer)
+    version: int = _STATE_VERSION
 
     @property
-    def timed_out(self) -> bool:
-        return bool(self.pending)
+    def done(self) -> bool:
+        return not self.pending or self.timed_out
+
+    @property
+    def timeout(self) -> float:
+        return self.deadline - self.started
 
     def ordered_jobs(self) -> list[dict]:
         return [self.jobs[k] for k in self.keys if k in self.jobs]
 
+    def to_dict(self) -> dict[str, t.Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: t.Any) -> "WaitState":
+        """Read a state a module run returned; refuse anything else with a one-line reason."""
+        bad = UMConfigError("wait_state is not a wait state this collection returned: leave the option out "
+                            "(the action plugin sets it)")
+        if not isinstance(data, dict) or data.get("version") != _STATE_VERSION:
+            raise bad
+        names = {f.name for f in fields(cls)}
+        if set(data) - names:
+            raise bad
+        try:
+            state = cls(**data)
+        except TypeError:
+            raise bad from None
+        lists_ok = all(isinstance(v, list) and all(isinstance(k, str) for k in v)
+                       for v in (state.keys, state.pending, state.missing))
+        numbers_ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                         for v in (state.started, state.deadline, state.polls, state.failures, state.rounds,
+                                   state.next_poll, state.elapsed))
+        maps_ok = all(isinstance(v, dict) for v in (state.jobs, state.unknown_states, state.reported, state.context))
+        if not (lists_ok and numbers_ok and maps_ok and set(state.pending) <= set(state.keys)):
+            raise bad
+        return state
+
+
+# ---------------------------------------------------------------------------------------------
+# The verdict: one function turns the last-seen jobs into the task's result, for every path
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Summary:
+    """What a finished wait means for the task: fail or not, the message, the warnings."""
+    failed: bool
+    msg: str
+    warnings: list[str]
+    outcomes: dict[str, str | None]
+
+
+def summarize(state: WaitState, fail_on_partial: bool = False, warn_on_warning: bool = True) -> Summary:
+    """The task's verdict over a wait, by the table: fail on error/abort/unknown/timeout, warn on the rest."""
+    keys = state.keys
+    failures: list[str] = []
+    warnings = [f"job {one_line(k, 120)} reports state '{one_line(s, 40)}', which this collection does not know; "
+                "it was treated as still running" for k, s in state.unknown_states.items()]
+    outcomes: dict[str, str | None] = {}
+    for key in keys:
+        if key in state.missing:
+            outcomes[key] = NOT_FOUND
+            failures.append(f"job {key} does not exist on UM (HTTP 404): check the key; "
+                            "aiqum.jobs.um_job_info lists recent jobs")
+            continue
+        job = state.jobs.get(key)
+        verdict = classify(job) if job is not None else None
+        outcomes[key] = verdict.outcome if verdict else None
+        if verdict is None or not verdict.terminal:
+            continue
+        action = action_for(verdict.outcome or UNKNOWN, fail_on_partial, warn_on_warning)
+        if action == "ok":
+            continue
+        assert job is not None
+        if verdict.outcome == UNKNOWN:
+            text = f"job {describe(job)} ended with status '{one_line(verdict.status or '(none)', 40)}', which is " \
+                   "not a known outcome; treating it as a failure"
+        elif verdict.outcome == ABORTED:
+            text = f"job {describe(job)} was aborted"
+        else:
+            text = f"job {describe(job)} ended with status {verdict.outcome}"
+        reasons = failure_reasons(job)
+        if reasons:
+            text += ": " + "; ".join(reasons)
+        (failures if action == "fail" else warnings).append(text)
+    if failures:
+        msg = "; ".join(failures)
+        if len(keys) > 1:
+            msg = f"{len(failures)} of {plural(len(keys), 'job')} failed: {msg}"
+        if state.pending:
+            msg += f"; {plural(len(state.pending), 'job')} still running at the end of the wait"
+    elif state.pending:
+        msg = timeout_message(state)
+    elif len(keys) == 1:
+        msg = f"job {describe(state.jobs[keys[0]])} ended with status {outcomes[keys[0]]}"
+    else:
+        msg = f"all {len(keys)} jobs ended: " + ", ".join(
+            f"{n} {o}" for o, n in sorted(_count(outcomes.values()).items()))
+    return Summary(bool(failures) or bool(state.pending), msg, warnings, outcomes)
+
+
+def timeout_message(state: WaitState) -> str:
+    """What is still running at the deadline, the keys to resume with, and the last error."""
+    parts = []
+    for k in state.pending:
+        job = state.jobs.get(k)
+        parts.append(job_line(job, state.elapsed).replace("job ", "", 1) if job else f"{k} (never seen)")
+    msg = (f"timed out after {state.timeout:g}s with {len(state.pending)} of {plural(len(state.keys), 'job')} still "
+           f"running: {'; '.join(parts)}")
+    if state.last_error:
+        msg += f". Last error: {one_line(state.last_error)}"
+    return msg + ". The jobs go on in UM; resume with aiqum.jobs.um_job_wait and keys from 'pending'."
+
+
+def _count(values: t.Iterable[str | None]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[str(v)] = out.get(str(v), 0) + 1
+    return out
+
+
+# How many jobs a progress report names, beyond its summary line.
+PROGRESS_NAMED = 10
+
+
+def progress_lines(state: WaitState) -> list[str]:
+    """The lines to print after a slice: one job's line, or for many jobs one summary line plus the jobs whose
+    state changed since the last report (on the first report, the jobs that already ended)."""
+    if len(state.keys) == 1:
+        key = state.keys[0]
+        job = state.jobs.get(key)
+        return [job_line(job, state.elapsed) if job else f"job {key}: not seen yet, {state.elapsed:.0f}s elapsed"]
+    counts: dict[str, int] = {}
+    changed = []
+    first = not state.reported
+    for key in state.keys:
+        job = state.jobs.get(key)
+        if key in state.missing:
+            sig = NOT_FOUND
+        elif job is None:
+            sig = "not seen yet"
+        else:
+            verdict = classify(job)
+            sig = verdict.outcome if verdict.terminal else "running"
+        counts[sig] = counts.get(sig, 0) + 1
+        line = f"job {key}: not found" if sig == NOT_FOUND else (job_line(job) if job else "")
+        if line and (state.reported.get(key) != line) and (not first or sig != "running"):
+            changed.append(line)
+        if line:
+            state.reported[key] = line
+    running = counts.pop("running", 0) + counts.pop("not seen yet", 0)
+    summary = f"{running} of {plural(len(state.keys), 'job')} running"
+    summary += "".join(f", {n} {o}" for o, n in sorted(counts.items()))
+    out = [f"{summary}, {state.elapsed:.0f}s elapsed"]
+    out += ["  " + line for line in changed[:PROGRESS_NAMED]]
+    if len(changed) > PROGRESS_NAMED:
+        out.append(f"  ... and {len(changed) - PROGRESS_NAMED} more changed")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The waiter
+# ---------------------------------------------------------------------------------------------
 
 class _Transient(Exception):
     """Internal: a poll failed in a way worth trying again before the deadline."""
@@ -313,230 +460,259 @@ class _Transient(Exception):
 
 
 class JobWaiter:
-    """Waits until every job is terminal, or the deadline passes.
+    """Waits until every job is terminal, the deadline passes, or the caller's slice ends.
 
     Long polling is tried first (in `auto`), and dropped for standard polling when the server rejects it
-    (400) or answers at once with a running job. Standard polling asks for many jobs in one list request
-    (`key=a|b|...`) and spaces polls out as a wait grows long. Transient failures are tolerated until the
-    deadline. Nothing here sleeps past the deadline.
+    (400) or answers early with a running job. Standard polling asks for many jobs in one list request
+    and spaces polls out as a wait grows long. Transient failures are ridden out until the deadline, with
+    Retry-After honoured up to a cap. No request is sent, and no pause lasts, past the deadline; each request's
+    time budget ends at the deadline too. Everything learnt is kept in a WaitState that a later run continues.
     """
 
     # In standard polling the interval grows by this factor from poll_interval to EARLY_CAP, then keeps pace
     # with the wait's age (age / AGE_DIVISOR) up to max_poll_interval: quick jobs are noticed quickly and
-    # hour-long jobs are not hammered. The interval stays at or under 2 s for the first minute, so a job of a
-    # minute or less is seen to end within about 2 s (with 3 s / age/20 the lag reached 3 s around 60 s).
+    # hour-long jobs are not hammered.
     GROWTH = 1.3
     EARLY_CAP = 2.0
     AGE_DIVISOR = 30.0
-    # A long poll answered sooner than this (running job) means the server ignored poll_timeout.
+    # A long poll that comes back with a running job before this share of its poll_timeout (and at least
+    # IGNORED_IF_UNDER seconds) means the server ignored poll_timeout.
+    EARLY_SHARE = 0.8
     IGNORED_IF_UNDER = 0.5
-    GRACE = 0.5  # extra read time beyond a long poll's poll_timeout
+    GRACE = 0.5           # extra time beyond a long poll's poll_timeout for the answer to arrive
+    MIN_REQUEST = 0.1     # with less time than this left, no request is sent
 
     def __init__(self, client: t.Any, options: WaitOptions | None = None,
-                 clock: t.Callable[[], float] = time.monotonic,
-                 sleep: t.Callable[[float], None] = time.sleep, server_seen: bool = False) -> None:
+                 clock: t.Callable[[], float] | None = None, sleep: t.Callable[[float], None] | None = None,
+                 server_seen: bool = False) -> None:
         self.client = client
         self.opts = options or WaitOptions()
         self.opts.check()
-        self.clock = clock
-        self.sleep = sleep
+        # Wall-clock time by default: a wait's state goes from one module process to the next.
+        self.clock = clock or time.time
+        self.sleep = sleep or time.sleep
         # Until UM has answered once, a refused connection or a 401 means a wrong hostname, port or
-        # password: fail at once rather than retry for the whole timeout. After that, both are hiccups
-        # (a restart, a directory outage) to ride out until the deadline. um_request passes True: its
-        # request has just been answered.
-        self._seen = server_seen
-        # Whether the server ORs keys in a list filter (`key=a|b`); None until a list answer tells.
-        self._batch_ok: bool | None = None
+        # password: fail at once rather than retry for the whole timeout. um_request passes True.
+        self.server_seen = server_seen
+        self._stop = 0.0
 
-    def wait(self, keys: t.Sequence[str]) -> WaitResult:
-        keys = list(keys)
-        start = self.clock()
-        deadline = start + float(self.opts.timeout)
-        result = WaitResult(keys=keys, jobs={}, pending=list(keys), elapsed=0.0, polls=0,
-                            long_poll=False if self.opts.long_poll == "never" else None)
-        failures = 0
-        round_no = 0
-        while result.pending:
+    def start(self, keys: t.Sequence[str]) -> WaitState:
+        now = self.clock()
+        return WaitState(keys=list(keys), started=now, deadline=now + float(self.opts.timeout), pending=list(keys),
+                         seen=self.server_seen, long_poll=False if self.opts.long_poll == "never" else None)
+
+    def wait(self, keys: t.Sequence[str]) -> WaitState:
+        """The whole wait in one go."""
+        return self.run(self.start(keys))
+
+    def run(self, state: WaitState, until: float | None = None) -> WaitState:
+        """Go on with a wait until every job ended, the deadline, or `until` (the end of a progress slice)."""
+        self._stop = state.deadline if until is None else min(until, state.deadline)
+        while state.pending:
             now = self.clock()
-            if now >= deadline:
+            if self._stop - now < self.MIN_REQUEST:
                 break
+            if state.next_poll > now:
+                self._pause_until(min(state.next_poll, self._stop))
+                continue
             try:
-                self._round(result, deadline, round_no)
-                failures = 0
-                result.last_error = None
+                more = self._round(state)
             except _Transient as exc:
-                failures += 1
-                result.last_error = str(exc)
-                # Retry-After is the server's word, but never shorter than poll_interval: a 0 must not make a busy loop.
-                if exc.retry_after is not None:
-                    delay = max(exc.retry_after, self.opts.poll_interval)
-                else:
-                    delay = min(self.opts.max_poll_interval, self.opts.poll_interval * (2 ** min(failures - 1, 6)))
-                self._pause(delay, deadline)
+                self._failed(state, str(exc), self._retry_delay(exc.retry_after, state.failures + 1))
                 continue
             except UMHTTPError as exc:
-                if exc.status == 401 and self._seen:
+                if exc.status == 401 and state.seen:
                     # Credentials that worked a moment ago: a directory hiccup; keep trying until the deadline.
-                    failures += 1
-                    result.last_error = str(exc)
-                    self._pause(min(self.opts.max_poll_interval, self.opts.poll_interval * 2 ** min(failures, 5)), deadline)
+                    self._failed(state, str(exc), self._retry_delay(None, state.failures + 2))
                     continue
                 raise
-            round_no += 1
-            before = len(result.pending)
-            result.pending = [k for k in keys if not (k in result.jobs and classify(result.jobs[k]).terminal)]
-            for k in result.pending:
-                verdict = classify(result.jobs.get(k, {}))
-                if k in result.jobs and not verdict.known_state:
-                    result.unknown_states[k] = verdict.state
+            if not more:
+                break  # the slice is over
+            state.failures = 0
+            state.last_error = None
+            state.rounds += 1
+            before = len(state.pending)
+            self._update_pending(state)
             # Still finding out about long polling, and a job just turned out finished: ask again at once.
-            trying = result.long_poll is None and len(result.pending) < before
-            if result.pending and not result.long_poll and not trying:
-                self._pause(self._interval(round_no, self.clock() - start), deadline)
-        result.elapsed = self.clock() - start
-        return result
+            trying = state.long_poll is None and len(state.pending) < before
+            if state.pending and not state.long_poll and not trying:
+                state.next_poll = self.clock() + self._interval(state)
+        if state.pending and self._stop == state.deadline:
+            self._pause_until(state.deadline)  # the last moments, too short for a request, still belong to the wait
+        now = self.clock()
+        state.elapsed = now - state.started
+        state.timed_out = bool(state.pending) and now >= state.deadline
+        return state
+
+    def _failed(self, state: WaitState, error: str, delay: float) -> None:
+        state.failures += 1
+        state.last_error = error
+        state.next_poll = self.clock() + delay
+
+    def _update_pending(self, state: WaitState) -> None:
+        state.pending = [k for k in state.keys
+                         if k not in state.missing and not (k in state.jobs and classify(state.jobs[k]).terminal)]
+        for k in state.pending:
+            verdict = classify(state.jobs.get(k, {}))
+            if k in state.jobs and not verdict.known_state:
+                state.unknown_states[k] = verdict.state
 
     # -- one round: look at every pending job once -------------------------------------------------
 
-    def _round(self, result: WaitResult, deadline: float, round_no: int) -> None:
-        pending = result.pending
-        use_long = result.long_poll is not False and self.opts.long_poll != "never"
-        if use_long:
-            if len(pending) > 1 and (round_no == 0 or any(k not in result.jobs for k in pending)):
-                # Learn every job's state first (and fail fast on unknown keys), then hold on one.
-                self._refresh(result, pending, deadline)
-                pending = [k for k in pending if not classify(result.jobs[k]).terminal]
-                if not pending:
-                    return
-            target = self._pick(result, pending)
-            if self._long_poll(result, target, deadline) and len(pending) > 1:
-                others = [k for k in pending if k != target]
-                self._refresh(result, others, deadline)
-            return
-        self._refresh(result, pending, deadline)
+    def _round(self, state: WaitState) -> bool:
+        """Look at every pending job once. False when the slice ended before anything could be asked."""
+        pending = state.pending
+        use_long = state.long_poll is not False and self.opts.long_poll != "never"
+        if not use_long:
+            self._refresh(state, pending)
+            return True
+        if len(pending) > 1 and (state.rounds == 0 or any(k not in state.jobs for k in pending)):
+            # Learn every job's state first (and which keys UM does not know), then hold on one.
+            self._refresh(state, pending)
+            pending = [k for k in pending
+                       if k in state.jobs and k not in state.missing and not classify(state.jobs[k]).terminal]
+            if not pending:
+                return True
+        target = self._pick(state, pending)
+        outcome = self._long_poll(state, target)
+        if outcome == "honoured" and len(pending) > 1:
+            self._refresh(state, [k for k in pending if k != target])
+        return outcome != "slice over"
 
-    def _pick(self, result: WaitResult, pending: list[str]) -> str:
+    def _pick(self, state: WaitState, pending: list[str]) -> str:
         """Hold on the job likely to end last (the latest submitted): fewer rounds for many jobs."""
         def submitted(k: str) -> str:
-            return str(result.jobs.get(k, {}).get("submit_time") or "")
+            return str(state.jobs.get(k, {}).get("submit_time") or "")
         return max(reversed(pending), key=submitted)
 
-    def _long_poll(self, result: WaitResult, key: str, deadline: float) -> bool:
-        """One long poll. Returns True when it was honoured (or the job was done), False when we fell back."""
-        remaining = deadline - self.clock()
-        poll_timeout = int(min(self.opts.long_poll_timeout, remaining))
+    def _long_poll(self, state: WaitState, key: str) -> str:
+        """One long poll: 'honoured' (or the job ended), 'fallback' to standard polling, or 'slice over'."""
+        now = self.clock()
+        to_stop, to_deadline = self._stop - now, state.deadline - now
+        # Hold for the rest of the slice (a slice is one long poll), never past the deadline.
+        hold = math.ceil(to_stop) if self._stop < state.deadline else math.floor(to_stop)
+        poll_timeout = int(min(self.opts.long_poll_timeout, hold, math.floor(to_deadline)))
         if poll_timeout < 1:
-            # Too little time left to hold a request: one plain look, then rest until the deadline.
-            self._refresh(result, [key], deadline)
-            self._pause(self.opts.poll_interval, deadline)
-            return True
+            if self._stop < state.deadline:
+                return "slice over"
+            # Too little time left to hold a request: one plain look, and the wait ends at the deadline.
+            self._refresh(state, [key])
+            state.next_poll = state.deadline
+            return "honoured"
         sent = self.clock()
+        budget = min(poll_timeout + self.GRACE, to_deadline)
         try:
-            job = self._call(
-                lambda: self.client.get_job(key, poll_timeout=poll_timeout, timeout=poll_timeout + self.GRACE, retry=False),
-                result, [key])
+            job = self._call(state, lambda: self.client.get_job(key, poll_timeout=poll_timeout, timeout=budget,
+                                                                retry=False))
+        except UMNotFound:
+            state.missing.append(key)
+            return "honoured"
         except UMHTTPError as exc:
             if exc.status == 400:
                 if self.opts.long_poll == "always":
                     raise UMConfigError("UM rejected long polling (HTTP 400 for poll_timeout); "
                                         "use long_poll: auto or never with this server") from None
-                result.long_poll = False
-                return False
+                state.long_poll = False
+                return "fallback"
             raise
         took = self.clock() - sent
-        result.jobs[key] = job
+        state.jobs[key] = job
         if classify(job).terminal:
-            if result.long_poll is None and took >= self.IGNORED_IF_UNDER:
-                result.long_poll = True
-            return True
-        if took < self.IGNORED_IF_UNDER and poll_timeout >= 1 and self.clock() < deadline - self.IGNORED_IF_UNDER:
+            if state.long_poll is None and took >= self.IGNORED_IF_UNDER:
+                state.long_poll = True
+            return "honoured"
+        if took < max(self.IGNORED_IF_UNDER, self.EARLY_SHARE * poll_timeout):
+            # A running job, answered well before poll_timeout: the server does not hold requests.
             if self.opts.long_poll == "always":
                 # The user insists; do not spin: wait like standard polling before asking again.
-                self._pause(self.opts.poll_interval, deadline)
-                return True
-            result.long_poll = False
-            return False
-        result.long_poll = True
-        return True
+                state.next_poll = self.clock() + self.opts.poll_interval
+                return "honoured"
+            state.long_poll = False
+            return "fallback"
+        state.long_poll = True
+        return "honoured"
 
-    def _refresh(self, result: WaitResult, keys: list[str], deadline: float) -> None:
-        """Fetch the current state of `keys`: one request for one key, list requests for many."""
-        if len(keys) == 1:
-            timeout = self._read_timeout(deadline)
-            result.jobs[keys[0]] = self._call(
-                lambda: self.client.get_job(keys[0], timeout=timeout, retry=False), result, keys)
-            return
+    def _refresh(self, state: WaitState, keys: list[str]) -> None:
+        """Fetch the current state of `keys`: one request for one key, list requests for many.
+
+        Stops early, with what it has, when the deadline leaves no time for another request.
+        """
         missing: list[str] = []
-        if self._batch_ok is False:
+        if len(keys) == 1 or state.batch_ok is False:
             missing = list(keys)
-        for i in range(0, len(keys) if self._batch_ok is not False else 0, self.opts.batch_size):
-            batch = keys[i:i + self.opts.batch_size]
-            timeout = self._read_timeout(deadline)
-            page = self._call(lambda: self.client.get(
-                "/management-server/jobs", params={"key": "|".join(batch), "max_records": len(batch)},
-                timeout=timeout, retry=False), result, batch)
-            records = page.get("records") if isinstance(page, dict) else None
-            if not isinstance(records, list):
-                raise _Transient("UM's job list answer has no records list")
-            found = {r.get("key"): r for r in records if isinstance(r, dict)}
-            for k in batch:
-                if k in found:
-                    result.jobs[k] = found[k]
-                else:
-                    missing.append(k)
-        if self._batch_ok is None and len(missing) < len(keys):
-            self._batch_ok = True
+        else:
+            for i in range(0, len(keys), self.opts.batch_size):
+                batch = keys[i:i + self.opts.batch_size]
+                budget = self._budget(state)
+                if budget is None:
+                    return
+                records = self._call(state, lambda: self.client.list_jobs(batch, timeout=budget, retry=False))
+                found = {r.get("key"): r for r in records if isinstance(r.get("key"), str)}
+                for k in batch:
+                    if k in found:
+                        state.jobs[k] = found[k]
+                    else:
+                        missing.append(k)
+            if state.batch_ok is None and len(missing) < len(keys):
+                state.batch_ok = True
         # A server that does not OR keys in a filter, or a job not yet listed: ask for each one directly.
         for k in missing:
-            timeout = self._read_timeout(deadline)
-            result.jobs[k] = self._call(lambda: self.client.get_job(k, timeout=timeout, retry=False), result, [k])
-        if self._batch_ok is None and missing and len(missing) == len(keys):
-            # None of the keys came back from the list, yet each exists: this server does not OR keys.
-            self._batch_ok = False
+            budget = self._budget(state)
+            if budget is None:
+                return
+            try:
+                state.jobs[k] = self._call(state, lambda: self.client.get_job(k, timeout=budget, retry=False))
+            except UMNotFound:
+                state.missing.append(k)
+        if state.batch_ok is None and len(keys) > 1 and len(missing) == len(keys) and \
+                any(k in state.jobs for k in keys):
+            # None of the keys came back from the list, yet they exist: this server does not OR keys.
+            state.batch_ok = False
 
-    def _call(self, fn: t.Callable[[], t.Any], result: WaitResult, keys: list[str]) -> t.Any:
+    def _call(self, state: WaitState, fn: t.Callable[[], t.Any]) -> t.Any:
         """Run one request, counting it and sorting its failures into transient and final."""
-        result.polls += 1
+        state.polls += 1
         try:
             answer = fn()
+        except UMNotFound:
+            state.seen = True
+            raise
         except UMHTTPError as exc:
             if exc.transient:
                 raise _Transient(str(exc), exc.retry_after) from None
-            if exc.status == 404 and exc.method == "GET" and "/management-server/jobs/" in exc.path:
-                raise UMJobsNotFound(f"job {keys[0]} does not exist on UM (HTTP 404): check the key; "
-                                     "aiqum.jobs.um_job_info lists recent jobs", missing_keys=keys) from None
+            raise
+        except UMResponseTooLarge:
             raise
         except (UMConnectionError, UMResponseError) as exc:
             # No amount of waiting fixes a certificate; a server never reached is a wrong hostname or port.
-            if isinstance(exc, UMTLSError) or (isinstance(exc, UMConnectionError) and not exc.sent and not self._seen):
+            if isinstance(exc, UMTLSError) or (isinstance(exc, UMConnectionError) and not exc.sent and not state.seen):
                 raise
             raise _Transient(str(exc)) from None
-        self._seen = True
+        state.seen = True
         return answer
 
-    def _interval(self, round_no: int, age: float) -> float:
+    def _budget(self, state: WaitState) -> float | None:
+        """The time one request may take: the client's request_timeout, never past the deadline."""
+        left = state.deadline - self.clock()
+        if left < self.MIN_REQUEST:
+            return None
+        return min(float(self.client.request_timeout), left)
+
+    def _interval(self, state: WaitState) -> float:
         o = self.opts
-        early = min(o.poll_interval * self.GROWTH ** round_no, max(self.EARLY_CAP, o.poll_interval))
+        age = self.clock() - state.started
+        early = min(o.poll_interval * self.GROWTH ** state.rounds, max(self.EARLY_CAP, o.poll_interval))
         return max(o.poll_interval, min(o.max_poll_interval, max(early, age / self.AGE_DIVISOR)))
 
-    def _read_timeout(self, deadline: float) -> float:
-        return max(0.5, min(self.client.request_timeout, deadline - self.clock() + self.GRACE))
+    def _retry_delay(self, retry_after: float | None, failures: int) -> float:
+        """The one pacing rule for retries: Retry-After within [poll_interval, cap], else capped exponential backoff."""
+        o = self.opts
+        if retry_after is not None:
+            # The server's word, but a 0 must not make a busy loop and a 300 must not hide a job that ends in 3 s.
+            return min(max(retry_after, o.poll_interval), max(RETRY_AFTER_CAP, o.poll_interval))
+        return min(o.max_poll_interval, o.poll_interval * 2 ** min(failures - 1, 6))
 
-    def _pause(self, seconds: float, deadline: float) -> None:
-        seconds = min(seconds, deadline - self.clock())
+    def _pause_until(self, when: float) -> None:
+        seconds = when - self.clock()
         if seconds > 0:
             self.sleep(seconds)
-
-
-def raise_for_timeout(result: WaitResult, opts: WaitOptions) -> t.NoReturn:
-    """The failure a timed-out wait raises: what is still running, the keys to resume with, the last error."""
-    parts = []
-    for k in result.pending:
-        job = result.jobs.get(k)
-        parts.append(progress_line(job, result.elapsed).replace("job ", "", 1) if job else f"{k} (never seen)")
-    msg = (f"timed out after {opts.timeout:g}s with {len(result.pending)} of {len(result.keys)} jobs still "
-           f"running: {'; '.join(parts)}")
-    if result.last_error:
-        msg += f". Last error: {result.last_error}"
-    msg += ". The jobs go on in UM; resume with aiqum.jobs.um_job_wait and keys from 'pending'."
-    raise UMWaitTimeout(msg)

@@ -16,8 +16,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ._client import UMClient
-from ._errors import UMError, UMOperationUncertain
-from ._jobs import JobWaiter, Summary, WaitOptions, WaitResult, raise_for_timeout, results_of, summarize
+from ._errors import UMConfigError, UMError, UMOperationUncertain
+from ._jobs import JobWaiter, WaitOptions, WaitState, progress_lines, results_of, summarize
 
 
 def env_fallback(*names: str) -> str:
@@ -51,12 +51,25 @@ WAIT_ARGSPEC: dict[str, dict[str, t.Any]] = {
     "fail_on_partial_failures": {"type": "bool", "default": False},
     "warn_on_warning": {"type": "bool", "default": True},
     "progress_interval": {"type": "float", "default": 30.0},
+    "wait_state": {"type": "dict"},
 }
+# A progress slice shorter than this is not worth a module start (about 0.35 s each).
+MIN_SLICE = 2.0
 
 CONNECTION_KEYS = tuple(CONNECTION_ARGSPEC)
 # Body fields whose values are secrets, wherever they appear in a request body.
 SECRET_NAMES = re.compile(r"pass(word|wd|phrase)?$|secret|token|private_?key|api_?key|credential", re.IGNORECASE)
-WAIT_KEYS = tuple(WAIT_ARGSPEC)
+MASK = "********"
+
+
+def masked(data: t.Any) -> t.Any:
+    """A copy of a request body with the values under secret-looking names replaced, for results kept or carried."""
+    if isinstance(data, dict):
+        return {k: MASK if SECRET_NAMES.search(str(k)) and isinstance(v, (str, int, float)) and str(v) else masked(v)
+                for k, v in data.items()}
+    if isinstance(data, list):
+        return [masked(v) for v in data]
+    return data
 
 
 class UMModule:
@@ -105,14 +118,47 @@ class UMModule:
         opts.check()
         return opts
 
-    def wait_for(self, keys: list[str], server_seen: bool = False) -> tuple[WaitResult, Summary]:
-        """Wait on keys with the task's wait options; return the raw result and its verdict."""
-        opts = self.wait_options()
-        result = JobWaiter(self.client(), opts, server_seen=server_seen).wait(keys)
-        verdict = summarize(result.jobs, result.keys, result.pending,
-                            fail_on_partial=self.params["fail_on_partial_failures"],
+    @property
+    def carried_state(self) -> WaitState | None:
+        """The state of a wait an earlier run of this task began (set by the action plugin), if any."""
+        carried = self.params.get("wait_state")
+        return WaitState.from_dict(carried) if carried else None
+
+    def wait(self, keys: list[str], server_seen: bool = False, context: dict | None = None) -> WaitState:
+        """Wait on keys with the task's wait options: the whole wait, or one progress slice of it when the action
+        plugin carries the state from run to run (wait_state given)."""
+        waiter = JobWaiter(self.client(), self.wait_options(), server_seen=server_seen)
+        state = self.carried_state
+        if state is None:
+            state = waiter.start(keys)
+            state.context = context or {}
+        elif state.keys != keys:
+            raise UMConfigError("wait_state belongs to a wait on other jobs: leave the option out (the action plugin "
+                                "sets it)")
+        interval = self.params["progress_interval"]
+        sliced = self.params.get("wait_state") is not None and interval > 0
+        try:
+            return waiter.run(state, until=waiter.clock() + max(MIN_SLICE, interval) if sliced else None)
+        except UMError as exc:
+            # A wait that cannot go on still tells what it saw, like one that ended.
+            exc.details.update(jobs=state.ordered_jobs(), pending=state.pending, polls=state.polls)
+            raise
+
+    def wait_result(self, state: WaitState, report: dict[str, t.Any], single: bool) -> dict[str, t.Any]:
+        """A slice that ended with jobs still running and time left: 'still waiting', with the state to go on
+        from and the progress lines to print. A wait that ended: the report with the verdict applied."""
+        if not state.done:
+            return {"changed": report.get("changed", False), "waiting": True, "progress": progress_lines(state),
+                    "wait_state": state.to_dict()}
+        verdict = summarize(state, fail_on_partial=self.params["fail_on_partial_failures"],
                             warn_on_warning=self.params["warn_on_warning"])
-        return result, verdict
+        report.update(wait_report(state, verdict.outcomes, single))
+        report["msg"] = verdict.msg
+        for warning in verdict.warnings:
+            self.module.warn(warning)
+        if verdict.failed:
+            self.module.fail_json(**report)
+        return report
 
     def run(self, body: t.Callable[["UMModule"], dict[str, t.Any]]) -> None:
         """Run a module body; a UMError becomes a failed task with its one-line message and details."""
@@ -129,43 +175,24 @@ class UMModule:
         self.module.exit_json(**result)
 
 
-def wait_report(result: WaitResult, verdict: Summary, single: bool) -> dict[str, t.Any]:
-    """The fields every waiting module returns (um_job_wait, um_request with wait)."""
-    jobs = result.ordered_jobs()
+def wait_report(state: WaitState, outcomes: dict[str, str | None], single: bool) -> dict[str, t.Any]:
+    """The fields every waiting module returns (um_job_wait, um_request with wait), ended or failed alike."""
+    jobs = state.ordered_jobs()
     out: dict[str, t.Any] = {
         "jobs": jobs,
-        "outcomes": verdict.outcomes,
-        "pending": result.pending,
-        "elapsed": round(result.elapsed, 3),
-        "polls": result.polls,
-        "timed_out": result.timed_out,
-        "long_polling": bool(result.long_poll),
-        "outputs": {k: results_of(result.jobs[k]) for k in result.keys if k in result.jobs},
+        "outcomes": outcomes,
+        "pending": state.pending,
+        "elapsed": round(state.elapsed, 3),
+        "polls": state.polls,
+        "timed_out": state.timed_out,
+        "long_polling": bool(state.long_poll),
+        "outputs": {k: results_of(state.jobs[k]) for k in state.keys if k in state.jobs},
     }
-    if result.unknown_states:
-        out["unknown_states"] = result.unknown_states
+    if state.unknown_states:
+        out["unknown_states"] = state.unknown_states
+    if state.missing:
+        out["not_found"] = state.missing
     if single and jobs:
         out["job"] = jobs[0]
         out["outputs"] = results_of(jobs[0])
     return out
-
-
-def finish_wait(um: UMModule, result: WaitResult, verdict: Summary, report: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Apply the verdict to a report: warnings, failure on error or timeout."""
-    for state_key, state in result.unknown_states.items():
-        um.module.warn(f"job {state_key} reports state '{state}', which this collection does not know; "
-                       "it was treated as still running")
-    for warning in verdict.warnings:
-        um.module.warn(warning)
-    if verdict.failed:
-        msg = verdict.msg
-        if result.pending:
-            msg += f"; {len(result.pending)} jobs were still running at the timeout"
-        um.module.fail_json(msg=msg, **report)
-    if result.pending:
-        try:
-            raise_for_timeout(result, um.wait_options())
-        except UMError as exc:
-            um.module.fail_json(msg=str(exc), **report)
-    report["msg"] = verdict.msg
-    return report

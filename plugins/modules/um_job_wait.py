@@ -155,7 +155,7 @@ unknown_states:
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key, check_keys
-from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, finish_wait, wait_report
+from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule
 
 
 def run(um: UMModule) -> dict:
@@ -168,10 +168,7 @@ def run(um: UMModule) -> dict:
         keys = check_keys(params["keys"])
     else:
         raise UMConfigError("give the job to wait for in key (one job) or keys (a list)")
-    result, verdict = um.wait_for(keys)
-    report = wait_report(result, verdict, single=params["key"] is not None)
-    report["changed"] = False
-    return finish_wait(um, result, verdict, report)
+    return um.wait_result(um.wait(keys), {"changed": False}, single=params["key"] is not None)
 
 
 def main() -> None:

@@ -153,7 +153,7 @@ import json
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMError, UMHTTPError, UMResponseError
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
-from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, finish_wait, wait_report
+from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, masked
 
 OK_STATUSES = (200, 201, 202, 204)
 
@@ -184,10 +184,17 @@ def run(um: UMModule) -> dict:
                                 "UM's endpoints take objects")
     query = p["query"] or {}
     um.hide_secrets(body)
-    request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
-    write = method in WRITE_METHODS
     if p["wait"]:
         um.wait_options()  # a bad wait option must fail the task before anything is sent
+        carried = um.carried_state
+        if carried is not None:
+            # A later progress slice of this task: the request went out in the first one and is never sent again.
+            report = carried.context.get("report")
+            if not isinstance(report, dict) or not report.get("job_key"):
+                raise UMConfigError("wait_state carries no started job: leave the option out (the action plugin sets it)")
+            return wait_for_job(um, report)
+    request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
+    write = method in WRITE_METHODS
     if write and um.check_mode:
         return {"changed": True, "request": request, "msg": f"check mode: would send {method} {path}"}
 
@@ -204,25 +211,42 @@ def run(um: UMModule) -> dict:
     request["sent"] = True
     if answer.status not in OK_STATUSES:
         raise UMResponseError(f"{method} {path}: UM answered HTTP {answer.status}, which this module does not "
-                              "expect (200, 201, 202 or 204)", status=answer.status)
+                              "expect (200, 201, 202 or 204)", status=answer.status, changed=write, request=request)
     report = {"changed": write, "status": answer.status, "json": answer.data, "request": request}
     key = job_key_of(answer.data) if answer.status == 202 else None
     if key is None:
         return report
-    key = check_key(key)
-    report["job_key"] = key
     report["job"] = answer.data["job"]
+    try:
+        report["job_key"] = check_key(key)
+    except UMConfigError as exc:
+        # UM took the request and started a job: never lose it, even with a key this collection cannot poll.
+        report["job_key"] = key
+        msg = (f"{method} {path} started a job (HTTP {answer.status}) whose key cannot be polled: {exc}. The request "
+               "was sent once and not again; look at the job in UM")
+        if p["wait"]:
+            raise UMError(msg, **report) from None
+        um.module.warn(msg)
+        return report
     if not p["wait"]:
         return report
+    return wait_for_job(um, report)
+
+
+def wait_for_job(um: UMModule, report: dict) -> dict:
+    """Wait on the job a request started (in slices when the action plugin carries the state)."""
+    key = report["job_key"]
+    kept = dict(report, request=dict(report["request"], body=masked(report["request"].get("body"))))
     try:
-        result, verdict = um.wait_for([key], server_seen=True)
+        state = um.wait([key], server_seen=True, context={"report": kept})
     except UMError as exc:
         # The operation did start: never lose its key, so the user can wait on it or look it up.
-        exc.message = f"{method} {path} started job {key}, but waiting for it failed: {exc.message}"
-        exc.details.update(changed=write, job_key=key, job=report["job"], status=answer.status, request=request)
+        req = report["request"]
+        exc.message = f"{req['method']} {req['path']} started job {key}, but waiting for it failed: {exc.message}"
+        exc.details.update(changed=report["changed"], job_key=key, job=report["job"], status=report["status"],
+                           request=req)
         raise
-    report.update(wait_report(result, verdict, single=True))
-    return finish_wait(um, result, verdict, report)
+    return um.wait_result(state, report, single=True)
 
 
 def main() -> None:

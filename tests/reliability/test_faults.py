@@ -35,7 +35,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
     JobWaiter,
     WaitOptions,
     classify,
-    raise_for_timeout,
+    timeout_message,
 )
 
 TRIALS = reltools.scale("AIQUM_RELIABILITY_TRIALS", 20)
@@ -86,8 +86,8 @@ class RecordingClient:
     def get_job(self, *args: t.Any, **kw: t.Any) -> t.Any:
         return self._call(self.client.get_job, *args, **kw)
 
-    def get(self, *args: t.Any, **kw: t.Any) -> t.Any:
-        return self._call(self.client.get, *args, **kw)
+    def list_jobs(self, *args: t.Any, **kw: t.Any) -> t.Any:
+        return self._call(self.client.list_jobs, *args, **kw)
 
 
 @dataclass
@@ -198,11 +198,7 @@ def judge(trial: Trial, key: str, box: dict[str, t.Any], rec: RecordingClient) -
             trial.right = outcome == trial.outcome
             trial.verdict = f"ended: {outcome} (true: {trial.outcome})"
         else:
-            msg = ""
-            try:
-                raise_for_timeout(result, trial.options)
-            except UMError as exc:
-                msg = str(exc)
+            msg = timeout_message(result)
             messages.append(msg)
             fragments = FAULTS[trial.fault][1]
             says_why = result.last_error is None or any(f in result.last_error for f in fragments)

@@ -21,6 +21,7 @@ import typing as t
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import JOBS_PATH, UMResponse
+from ansible_collections.aiqum.jobs.plugins.module_utils import _errors
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMHTTPError
 
 # The password the module tests pass; it must never appear in a module's output.
@@ -128,8 +129,8 @@ class Call(t.NamedTuple):
 
 def http_error(status: int, path: str, message: str | None = None, target: str | None = None,
                retry_after: float | None = None, method: str = "GET") -> UMHTTPError:
-    return UMHTTPError(status, method, path, code=str(status * 1000) if message else None, um_message=message,
-                       target=target, retry_after=retry_after)
+    return _errors.http_error(status, method, path, code=str(status * 1000) if message else None, um_message=message,
+                              target=target, retry_after=retry_after)
 
 
 class FakeUM:
@@ -202,9 +203,17 @@ class FakeUM:
             scripted = self._begin()
             if scripted is not None:
                 return scripted.data
-            return self.list_jobs(params)
+            return self.listing(params)
         finally:
             self.calls.append(Call("list", keys, None, timeout, retry, start, self.rel))
+
+    def list_jobs(self, keys: t.Sequence[str], timeout: float | None = None, retry: bool = True) -> list[dict]:
+        """The client's list request for keys (`key=a|b`), as UMClient.list_jobs makes it."""
+        page = self.get(JOBS_PATH, {"key": "|".join(keys), "max_records": len(keys)}, timeout=timeout, retry=retry)
+        records = page.get("records") if isinstance(page, dict) else None
+        if not isinstance(records, list):
+            raise _errors.UMResponseError("UM's job list answer has no records list")
+        return [r for r in records if isinstance(r, dict)]
 
     def _begin(self) -> Reply | None:
         """Take one request's time and apply any scripted fault to it."""
@@ -231,7 +240,7 @@ class FakeUM:
             raise UMConnectionError(f"GET {JOBS_PATH}/...: no answer within {timeout:g}s (request_timeout)", sent=True)
         self.clock.advance(hold)
 
-    def list_jobs(self, query: t.Mapping[str, t.Any]) -> dict:
+    def listing(self, query: t.Mapping[str, t.Any]) -> dict:
         """The job list with the API's filters (`|` for OR, `*` wildcards) and paging."""
         now = self.rel
         found = sorted((j.snapshot(now) for j in self.jobs.values()), key=lambda j: j["submit_time"], reverse=True)

@@ -23,9 +23,16 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
     failure_reasons,
     progress_line,
     results_of,
-    summarize,
+    WaitState,
+    summarize as summarize_state,
     task_progress,
 )
+
+
+def summarize(jobs, keys, pending=(), **switches):
+    """The verdict over jobs as last seen, through the one summarize() every path uses."""
+    state = WaitState(keys=list(keys), started=0.0, deadline=60.0, pending=list(pending), jobs=dict(jobs))
+    return summarize_state(state, **switches)
 
 pytestmark = pytest.mark.usefixtures("no_sleep")
 
@@ -200,11 +207,12 @@ def test_summary_many_jobs_all_ok():
     assert summary.msg == "all 3 jobs ended: 2 normal, 1 warning"
 
 
-def test_summary_pending_is_not_a_failure_by_itself():
+def test_summary_of_a_wait_with_jobs_still_running_is_the_timeout():
     jobs = {KEY: mkjob(KEY), KEY2: mkjob(KEY2, state="running")}
     summary = summarize(jobs, [KEY, KEY2, KEY3], pending=[KEY2, KEY3])
-    assert summary.failed is False
-    assert summary.msg == "2 of 3 jobs still running"
+    assert summary.failed is True
+    assert summary.msg.startswith("timed out after 60s with 2 of 3 jobs still running: ")
+    assert f"{KEY3} (never seen)" in summary.msg and "resume with aiqum.jobs.um_job_wait" in summary.msg
     assert summary.outcomes == {KEY: SUCCESS, KEY2: None, KEY3: None}
 
 

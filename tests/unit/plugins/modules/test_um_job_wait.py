@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.aiqum.jobs.plugins.modules import um_job_wait
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, FakeJob, job, warnings_of
-from ansible_collections.aiqum.jobs.tests.unit.plugins.modules.conftest import CONNECTION
+from ansible_collections.aiqum.jobs.tests.unit.plugins.conftest import CONNECTION
 
 K1 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 K2 = "85b642774a960362:-4405f3a8:16e686b7083:-6fac"
@@ -156,7 +156,8 @@ def test_unknown_key_fails(um, run_module):
     code, result, out = run_module(um_job_wait.main, {"key": K1})
     assert code == 1
     assert K1 in result["msg"] and "does not exist" in result["msg"]
-    assert result["missing_keys"] == [K1]
+    assert result["not_found"] == [K1] and result["outcomes"] == {K1: "not_found"}
+    assert result["pending"] == [] and result["timed_out"] is False
     assert PASSWORD not in out
 
 

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiqum.jobs maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The action plugins' sliced wait: um_job_wait slices are scripted, time is fake, lines are captured."""
+"""The action plugins end to end on a fake clock: each module run is the real module's main() against the
+scripted UM, so the slices, the carried state and the verdict are the real ones; only time is fake."""
 
 from __future__ import annotations
 
@@ -9,219 +10,240 @@ import types
 
 import pytest
 
+from ansible.module_utils.common import warnings as ansible_warnings
+
 from ansible_collections.aiqum.jobs.plugins.action import um_job_wait as wait_action
 from ansible_collections.aiqum.jobs.plugins.action import um_request as request_action
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMTLSError
+from ansible_collections.aiqum.jobs.plugins.modules import um_job_wait, um_request
 from ansible_collections.aiqum.jobs.plugins.plugin_utils import _wait_action
+from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, FakeJob, http_error, job, warnings_of
 
 K1 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 K2 = "85b642774a960362:-4405f3a8:16e686b7083:-6fac"
-
-
-def job(key, state="running", status="normal", reason=None, name="Create LUN"):
-    out = {"key": key, "name": name, "state": state, "status": status, "submit_time": "2026-11-27T10:00:00.000+00:00",
-           "task_reports": [{"name": "Create LUN", "state": state, "status": status}]}
-    if reason:
-        out["task_reports"][0]["failure_reason"] = reason
-    return out
-
-
-def timed_out(jobs, pending, polls=3):
-    return {"failed": True, "timed_out": True, "pending": pending, "jobs": jobs, "polls": polls, "long_polling": True,
-            "msg": "timed out after 30s ... Last error: HTTP 503. The jobs go on in UM"}
-
-
-def finished(jobs, polls=2):
-    return {"changed": False, "timed_out": False, "pending": [], "jobs": jobs, "polls": polls, "long_polling": True}
+JOB_PATH = "/management-server/jobs/" + K1.replace(":", "%3A")
+LUNS = "/storage-provider/luns"
+ACCEPTED = (202, {"job": {"key": K1, "_links": {"self": {"href": "/api/management-server/jobs/" + K1}}}})
+MODULES = {wait_action.ActionModule: um_job_wait.main, request_action.ActionModule: um_request.main}
 
 
 class Harness:
-    """An action plugin instance without Ansible's executor: module runs and the clock are scripted."""
+    """An action plugin made with its real constructor; its module runs are the module's main() in-process."""
 
-    def __init__(self, monkeypatch, cls, args, answers, slice_seconds=30.0):
-        self.now = 100.0
-        self.calls = []
+    def __init__(self, um, run_module, monkeypatch, cls, args, async_val=0):
         self.lines = []
-        self.answers = list(answers)
-        self.slice_seconds = slice_seconds
-        monkeypatch.setattr(_wait_action.time, "monotonic", lambda: self.now)
-        monkeypatch.setattr(_wait_action.display, "display", self.lines.append)
-        self.sleeps = []
-        monkeypatch.setattr(_wait_action.time, "sleep", self.sleep)
-        plugin = cls.__new__(cls)
-        plugin._task = types.SimpleNamespace(args=args, async_val=0, action="aiqum.jobs.um_job_wait")
-        plugin._connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir=None), has_native_async=False)
-        plugin._remove_tmp_path = lambda path: None
-        plugin._run_module = self.run_module
-        self.plugin = plugin
+        self.runs = []
+        self.um = um
+        monkeypatch.setattr(_wait_action, "display", types.SimpleNamespace(display=self.lines.append))
+        main = MODULES[cls]
+        runs = self.runs
 
-    def sleep(self, seconds):
-        assert seconds > 0
-        self.sleeps.append(seconds)
-        self.now += seconds
+        class Scripted(cls):
+            def _execute_module(self, module_name=None, module_args=None, task_vars=None, persist_files=False,
+                                delete_remote_tmp=None, wrap_async=False, ignore_unknown_opts=False):
+                args = dict(self._task.args if module_args is None else module_args)
+                runs.append((args, wrap_async))
+                # A module run is a process of its own: warnings do not carry over from the last one.
+                monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
+                _code, result, _out = run_module(main, args)
+                return result
 
-    def run_module(self, task_vars, module_name=None, module_args=None, wrap_async=False):
-        self.calls.append((module_name, dict(module_args or {}), wrap_async))
-        answer = self.answers.pop(0)
-        if module_name == _wait_action.WAIT_MODULE:
-            self.now += min(self.slice_seconds, module_args["timeout"])
-        return dict(answer)
+        task = types.SimpleNamespace(args=args, async_val=async_val, check_mode=False, action="aiqum.jobs.x")
+        connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir=None), has_native_async=False)
+        self.args = args
+        self.plugin = Scripted(task, connection, None, None, None)
 
-    def _run(self):
-        plugin = self.plugin
-        args = plugin._task.args
-        base_run = _wait_action.ActionBase.run
-        try:
-            _wait_action.ActionBase.run = lambda self, tmp=None, task_vars=None: {}
-            return type(plugin).run(plugin, None, {"inventory_hostname": "localhost"})
-        finally:
-            _wait_action.ActionBase.run = base_run
-            assert plugin._task.args is args
+    def run(self):
+        before = dict(self.args)
+        result = self.plugin.run(None, {"inventory_hostname": "localhost"})
+        assert self.args == before, "the task's arguments were changed"
+        return result
 
 
-def test_slices_merge_into_one_verdict_with_progress_lines(monkeypatch):
-    args = {"keys": [K1, K2], "timeout": 600, "progress_interval": 30, "hostname": "um", "password": "pw"}
-    h = Harness(monkeypatch, wait_action.ActionModule, args, [
-        timed_out([job(K1, "completed", "error", reason="No space."), job(K2)], [K2]),
-        timed_out([job(K2)], [K2]),
-        finished([job(K2, "completed", "normal")]),
-    ])
-    result = h._run()
-    assert [c[0] for c in h.calls] == [_wait_action.WAIT_MODULE] * 3
-    assert h.calls[0][1]["keys"] == [K1, K2] and h.calls[1][1]["keys"] == [K2]
-    assert all(c[1]["progress_interval"] == 0 and c[1]["hostname"] == "um" for c in h.calls)
-    assert result["failed"] is True
-    assert "No space." in result["msg"] and K1 in result["msg"]
-    assert result["outcomes"] == {K1: "error", K2: "normal"}
-    assert result["polls"] == 8 and result["pending"] == [] and result["timed_out"] is False
-    assert len(h.lines) == 2 and all(K2 in line and "running" in line for line in h.lines)
+@pytest.fixture
+def harness(um, run_module, monkeypatch):
+    def make(cls, args, async_val=0):
+        return Harness(um, run_module, monkeypatch, cls, args, async_val)
+    return make
 
 
-def test_slices_keep_the_polling_pace_of_the_whole_wait(monkeypatch):
-    args = {"key": K1, "timeout": 3600, "progress_interval": 60, "poll_interval": 1, "max_poll_interval": 30}
-    answers = [timed_out([job(K1)], [K1])] * 40 + [finished([job(K1, "completed")])]
-    h = Harness(monkeypatch, wait_action.ActionModule, args, answers, slice_seconds=60)
-    result = h._run()
-    firsts = [c[1]["poll_interval"] for c in h.calls]
-    assert firsts[0] == 1
-    assert firsts == sorted(firsts), "a later slice must not poll faster than an earlier one"
-    assert firsts[-1] == 30, "after 40 minutes the pace reaches max_poll_interval"
-    assert result["job"]["state"] == "completed" and "failed" not in result
+def test_one_job_in_slices_one_verdict_and_a_line_per_slice(harness, um):
+    um.add(job(K1, 95.0, name="Create LUN", final={"job_results": [{"name": "lunKey", "value": "l1"}]}))
+    h = harness(wait_action.ActionModule, {"key": K1, "progress_interval": 30})
+    result = h.run()
+    assert not result.get("failed") and result["changed"] is False
+    assert result["outcomes"] == {K1: "normal"} and result["outputs"] == {"lunKey": "l1"}
+    assert result["job"]["state"] == "completed" and result["pending"] == []
+    assert "wait_state" not in result and "waiting" not in result and "progress" not in result
+    assert len(h.runs) == 4
+    assert h.runs[0][0]["wait_state"] == {} and all(r[0]["wait_state"] for r in h.runs[1:])
+    assert h.lines == [f"[localhost] waiting: job {K1} (Create LUN): running, {s}s elapsed" for s in (30, 60, 90)]
+    # The elapsed time and the polls are those of the whole wait, not of the last slice.
+    assert 95.0 <= result["elapsed"] <= 95.5
 
 
-def test_the_overall_timeout_fails_with_the_keys_to_resume(monkeypatch):
-    args = {"key": K1, "timeout": 70, "progress_interval": 30}
-    h = Harness(monkeypatch, wait_action.ActionModule, args, [timed_out([job(K1)], [K1])] * 3)
-    result = h._run()
-    assert result["failed"] is True and result["pending"] == [K1]
-    assert result["msg"].startswith("timed out after 70s") and "HTTP 503" in result["msg"]
-    assert sum(c[1]["timeout"] for c in h.calls) == pytest.approx(70)
+def test_while_long_polling_works_a_slice_costs_one_get(harness, um):
+    """Issue 10 (13): a progress slice holds one long poll for the whole slice; no plain GET at its end."""
+    um.add(job(K1, 60.0))
+    result = harness(wait_action.ActionModule, {"key": K1, "progress_interval": 30}).run()
+    assert not result.get("failed") and result["long_polling"] is True
+    assert result["polls"] == len(um.calls) == 2
+    assert all(c.poll_timeout for c in um.calls)
 
 
-def test_partial_failures_warn_and_can_fail(monkeypatch):
-    partial = job(K1, "completed", "partial_failures", reason="QoS policy missing.")
-    for fail_on, failed in ((False, False), (True, True)):
-        args = {"key": K1, "timeout": 600, "progress_interval": 30, "fail_on_partial_failures": fail_on}
-        h = Harness(monkeypatch, wait_action.ActionModule, args, [timed_out([job(K1)], [K1]), finished([partial])])
-        result = h._run()
-        assert bool(result.get("failed")) is failed
-        if not failed:
-            assert any("QoS policy missing." in w for w in result["warnings"])
-
-
-def test_an_error_before_waiting_is_returned_as_the_module_gave_it(monkeypatch):
-    args = {"key": K1, "timeout": 600, "progress_interval": 30}
-    h = Harness(monkeypatch, wait_action.ActionModule, args, [{"failed": True, "msg": "job x does not exist on UM"}])
-    result = h._run()
-    assert result == {"failed": True, "msg": "job x does not exist on UM"}
-
-
-@pytest.mark.parametrize("args", [
-    {"key": K1, "timeout": 600, "progress_interval": 0},
-    {"key": K1, "timeout": 20, "progress_interval": 30},
-    {"key": K1, "keys": [K2], "timeout": 600},
-    {"keys": [K1, K1], "timeout": 600},
+@pytest.mark.parametrize("fault, words", [
+    (lambda: http_error(403, JOB_PATH, "Forbidden."), "HTTP 403"),
+    (lambda: UMTLSError("TLS certificate of https://um.example.com:8443 could not be verified"), "TLS certificate"),
 ])
-def test_plain_runs_leave_the_module_alone(monkeypatch, args):
-    h = Harness(monkeypatch, wait_action.ActionModule, args, [finished([job(K1, "completed")])])
-    result = h._run()
-    assert h.calls == [(None, {}, False)]
-    assert result["pending"] == []
+def test_a_permanent_error_fails_at_once_with_progress_on(harness, um, fault, words):
+    """Issue 10 (1): with progress lines on, a permanent error no longer retries until the whole timeout."""
+    um.add(job(K1, 600.0))
+    um.outages = [(0.0, 1e9, fault)]
+    h = harness(wait_action.ActionModule, {"key": K1, "timeout": 3600, "progress_interval": 10})
+    result = h.run()
+    assert result["failed"] and words in result["msg"] and "timed out" not in result["msg"]
+    assert len(h.runs) == 1 and len(um.calls) == 1
+    assert um.clock() - um.t0 < 1.0
 
 
-def test_request_is_sent_once_then_waited_on_in_slices(monkeypatch):
-    args = {"method": "POST", "path": "/storage-provider/luns", "body": {"name": "l"}, "wait": True,
-            "timeout": 600, "progress_interval": 30, "hostname": "um"}
-    started = {"changed": True, "status": 202, "job_key": K1, "job": {"key": K1},
-               "request": {"method": "POST", "sent": True}}
-    h = Harness(monkeypatch, request_action.ActionModule, args, [
-        started, timed_out([job(K1)], [K1]), finished([job(K1, "completed", "warning")])])
-    result = h._run()
-    assert h.calls[0][0] is None and h.calls[0][1]["wait"] is False
-    assert [c[0] for c in h.calls[1:]] == [_wait_action.WAIT_MODULE] * 2
-    assert "method" not in h.calls[1][1] and h.calls[1][1]["keys"] == [K1]
-    assert result["changed"] is True and result["job_key"] == K1 and result["status"] == 202
-    assert result["outcomes"] == {K1: "warning"} and result["warnings"]
+def test_a_job_that_is_gone_fails_at_once_with_progress_on(harness, um):
+    h = harness(wait_action.ActionModule, {"key": K1, "timeout": 3600, "progress_interval": 10})
+    result = h.run()
+    assert result["failed"] and "does not exist" in result["msg"] and result["outcomes"] == {K1: "not_found"}
+    assert len(h.runs) == 1 and um.clock() - um.t0 < 1.0
 
 
-def test_request_without_a_job_is_one_run(monkeypatch):
-    args = {"path": "/storage-provider/luns", "wait": True, "timeout": 600, "progress_interval": 30}
-    h = Harness(monkeypatch, request_action.ActionModule, args, [{"changed": False, "status": 200, "json": {}}])
-    result = h._run()
-    assert result["status"] == 200 and len(h.calls) == 1 and h.calls[0][1]["wait"] is False
+def test_long_poll_always_rejected_fails_at_once_with_progress_on(harness, um):
+    um.add(job(K1, 600.0))
+    um.long_poll = "reject"
+    h = harness(wait_action.ActionModule, {"key": K1, "long_poll": "always", "progress_interval": 10})
+    result = h.run()
+    assert result["failed"] and "rejected long polling" in result["msg"]
+    assert len(h.runs) == 1
+
+
+@pytest.mark.parametrize("typo", [{"timout": 5}, {"fail_on_partial_failure": True}])
+def test_misspelled_options_are_refused_on_the_progress_path(harness, um, typo):
+    """Issue 10 (2): the task's arguments reach the module untouched, so its argument check sees every option."""
+    um.add(job(K1, 20.0))
+    h = harness(wait_action.ActionModule, dict({"key": K1}, **typo))
+    result = h.run()
+    assert result["failed"] and "Unsupported parameters" in result["msg"] and next(iter(typo)) in result["msg"]
+    assert um.calls == []
+
+
+@pytest.mark.parametrize("behaviour", ["ignore", "honour"])
+def test_slices_keep_the_pace_of_the_whole_wait(harness, um, behaviour):
+    """Slices carry the waiter's state: a sliced wait polls as often as one unsliced wait, not more."""
+    um.long_poll = behaviour
+    um.add(job(K1, 300.0), job(K2, 600.0))  # the second wait starts when the first ends
+    plain = harness(wait_action.ActionModule, {"key": K1, "progress_interval": 0, "long_poll": "never"}).run()
+    sliced = harness(wait_action.ActionModule, {"key": K2, "progress_interval": 10, "long_poll": "never"}).run()
+    assert not plain.get("failed") and not sliced.get("failed")
+    assert abs(sliced["polls"] - plain["polls"]) <= 2, (sliced["polls"], plain["polls"])
+
+
+def test_the_overall_timeout_fails_with_the_keys_to_resume(harness, um):
+    um.add(job(K1, None), job(K2, 12.0))
+    h = harness(wait_action.ActionModule, {"keys": [K1, K2], "timeout": 45, "progress_interval": 20})
+    result = h.run()
+    assert result["failed"] and result["timed_out"] and result["pending"] == [K1]
+    assert result["msg"].startswith("timed out after 45s with 1 of 2 jobs still running")
+    assert result["outcomes"] == {K1: None, K2: "normal"}
+    assert 45.0 <= um.clock() - um.t0 <= 45.6
+
+
+def test_many_jobs_progress_is_a_summary_and_the_jobs_that_changed(harness, um):
+    """Issue 10 (10): 50 keys print a count line and name only the jobs whose state changed."""
+    keys = [f"{i:x}:-1:16e3ae18e35:-7ff4" for i in range(50)]
+    for i, key in enumerate(keys):
+        um.add(job(key, None if i < 37 else 11.0 + (i - 37) * 0.1, status="error" if i == 49 else "normal"))
+    h = harness(wait_action.ActionModule, {"keys": keys, "timeout": 40, "progress_interval": 10,
+                                           "long_poll": "never"})
+    result = h.run()
+    assert result["failed"] and result["timed_out"]
+    summaries = [line for line in h.lines if not line.startswith("[localhost] waiting:   ")]
+    assert summaries[0] == "[localhost] waiting: 50 of 50 jobs running, 10s elapsed"
+    assert summaries[1].startswith("[localhost] waiting: 37 of 50 jobs running, 1 error, 12 normal, 20s")
+    named = [line for line in h.lines if line.startswith("[localhost] waiting:   ")]
+    assert len(named) == 10 + 1 and named[-1].endswith("... and 3 more changed")
+    assert len(h.lines) <= 3 + 11, "a line per job per slice"
+
+
+def test_partial_failures_warn_and_can_fail(harness, um):
+    um.add(job(K1, 25.0, status="partial_failures"))
+    result = harness(wait_action.ActionModule, {"key": K1, "progress_interval": 10}).run()
+    assert not result.get("failed") and any("partial_failures" in w for w in warnings_of(result))
+    um.add(job(K2, 25.0, status="partial_failures"))
+    strict = harness(wait_action.ActionModule, {"key": K2, "progress_interval": 10,
+                                                "fail_on_partial_failures": "yes"}).run()
+    assert strict["failed"] and "partial_failures" in strict["msg"]
+
+
+def test_request_is_sent_once_then_waited_on_in_slices(harness, um):
+    um.add(job(K1, 50.0))
+    um.script("POST", LUNS, ACCEPTED)
+    body = {"name": "lun1", "password": PASSWORD}
+    h = harness(request_action.ActionModule, {"method": "POST", "path": LUNS, "body": body, "wait": True,
+                                              "progress_interval": 20})
+    result = h.run()
+    assert not result.get("failed") and result["changed"] is True and result["job_key"] == K1
+    assert result["status"] == 202 and result["request"]["sent"] is True
+    assert result["outcomes"] == {K1: "normal"} and len(h.runs) == 3
+    assert [r for r in um.requests if r[0] == "POST"] == [("POST", LUNS, {}, body)]
+    # The state carried between runs never holds the password.
+    assert all(PASSWORD not in repr(args.get("wait_state")) for args, _w in h.runs)
+
+
+def test_request_without_wait_is_one_run(harness, um):
+    um.script("POST", LUNS, ACCEPTED)
+    h = harness(request_action.ActionModule, {"method": "POST", "path": LUNS, "body": {"name": "l"}})
+    result = h.run()
+    assert result["job_key"] == K1 and len(h.runs) == 1 and um.calls == []
 
 
 @pytest.mark.parametrize("cls, args", [
-    (wait_action.ActionModule, {"key": K1, "timeout": 600, "progress_interval": 30}),
-    (request_action.ActionModule, {"path": "/x", "method": "POST", "wait": True, "timeout": 600, "progress_interval": 30}),
+    (wait_action.ActionModule, {"key": K1}),
+    (request_action.ActionModule, {"method": "POST", "path": LUNS, "body": {"name": "l"}, "wait": True}),
 ])
-def test_async_runs_the_module_once_wrapped(monkeypatch, cls, args):
-    h = Harness(monkeypatch, cls, args, [{"ansible_job_id": "j1", "started": 1, "finished": 0}])
-    h.plugin._task.async_val = 600
-    result = h._run()
-    assert h.calls == [(None, {}, True)] and result["ansible_job_id"] == "j1"
+def test_async_runs_the_module_once_wrapped(harness, um, cls, args):
+    um.add(job(K1, 50.0))
+    um.script("POST", LUNS, ACCEPTED)
+    h = harness(cls, args, async_val=100)
+    result = h.run()
+    assert not result.get("failed") and result["outcomes"] == {K1: "normal"}
+    assert h.runs == [(args, True)], "under async the module runs once, with the task's own arguments"
+    assert h.lines == []
 
 
-def test_a_slice_that_fails_after_um_was_seen_is_ridden_out(monkeypatch):
-    args = {"key": K1, "timeout": 600, "progress_interval": 30}
-    h = Harness(monkeypatch, wait_action.ActionModule, args, [
-        timed_out([job(K1)], [K1]),
-        {"failed": True, "msg": "GET /management-server/jobs/x: cannot reach https://um: Connection refused"},
-        {"failed": True, "msg": "GET /management-server/jobs/x: HTTP 401, authentication failed"},
-        finished([job(K1, "completed")]),
-    ])
-    result = h._run()
-    assert "failed" not in result and result["job"]["state"] == "completed"
-    assert len(h.sleeps) == 2 and all(0 < s <= 10 for s in h.sleeps)
+def test_progress_off_is_one_module_run(harness, um):
+    um.add(job(K1, 50.0))
+    h = harness(wait_action.ActionModule, {"key": K1, "progress_interval": 0})
+    result = h.run()
+    assert not result.get("failed") and len(h.runs) == 1 and h.lines == []
 
 
-def test_a_slice_failing_until_the_deadline_ends_as_a_timeout_with_the_last_error(monkeypatch):
-    args = {"key": K1, "timeout": 100, "progress_interval": 30}
-    refused = {"failed": True, "msg": "cannot reach https://um: Connection refused"}
-    h = Harness(monkeypatch, wait_action.ActionModule, args, [timed_out([job(K1)], [K1])] + [refused] * 50)
-    result = h._run()
-    assert result["failed"] is True and result["pending"] == [K1]
-    assert "timed out after 100s" in result["msg"] and "Connection refused" in result["msg"]
+def test_a_um_restart_in_the_middle_is_ridden_out_across_slices(harness, um):
+    um.add(job(K1, 80.0))
+    um.long_poll = "ignore"
+    um.outages = [(15.0, 40.0, lambda: http_error(503, JOB_PATH, "Starting."))]
+    result = harness(wait_action.ActionModule, {"key": K1, "progress_interval": 10}).run()
+    assert not result.get("failed") and result["outcomes"] == {K1: "normal"}
 
 
-@pytest.mark.parametrize("bad", [{"timeout": float("inf")}, {"timeout": 1e12}, {"poll_interval": 0},
-                                 {"poll_interval": -1}, {"long_poll": "sometimes"}, {"long_poll_timeout": 500}])
-def test_unusable_wait_options_are_left_to_the_module(monkeypatch, bad):
-    args = dict({"key": K1, "timeout": 600, "progress_interval": 30}, **bad)
-    h = Harness(monkeypatch, wait_action.ActionModule, args, [{"failed": True, "msg": "the module's own message"}])
-    result = h._run()
-    assert h.calls == [(None, {}, False)] and result["msg"] == "the module's own message"
+def test_prose_state_with_complete_time_ends_the_wait(harness, um):
+    """Issue 10 (8): state WARNING (capitals) with a complete_time has ended."""
+    um.add(FakeJob(K1, [(-1.0, "running", "normal"), (6.0, "WARNING", "normal")],
+                   fields={}, final={}))
+    real_snapshot = um.jobs[K1].snapshot
 
-
-@pytest.mark.parametrize("value, failed", [("false", False), ("no", False), ("true", True), (True, True)])
-def test_switches_given_as_strings_are_read_as_booleans(monkeypatch, value, failed):
-    partial = job(K1, "completed", "partial_failures", reason="QoS policy missing.")
-    args = {"key": K1, "timeout": 600, "progress_interval": 30, "fail_on_partial_failures": value}
-    h = Harness(monkeypatch, wait_action.ActionModule, args, [timed_out([job(K1)], [K1]), finished([partial])])
-    assert bool(h._run().get("failed")) is failed
-
-
-def test_long_polling_once_honoured_is_reported(monkeypatch):
-    args = {"key": K1, "timeout": 600, "progress_interval": 30}
-    last = dict(finished([job(K1, "completed")]), long_polling=False)
-    h = Harness(monkeypatch, wait_action.ActionModule, args, [timed_out([job(K1)], [K1]), last])
-    assert h._run()["long_polling"] is True
+    def snapshot(rel):
+        out = real_snapshot(rel)
+        if out["state"] == "WARNING":
+            out["complete_time"] = "2026-11-27T10:00:06.000+00:00"
+        return out
+    um.jobs[K1].snapshot = snapshot
+    result = harness(wait_action.ActionModule, {"key": K1, "timeout": 60, "progress_interval": 10,
+                                                "long_poll": "never"}).run()
+    assert not result.get("failed") and result["outcomes"] == {K1: "warning"}
+    assert um.clock() - um.t0 < 10.0

@@ -13,6 +13,7 @@ import tempfile
 
 import pytest
 
+from ansible.module_utils import _internal as ansible_internal
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
@@ -60,6 +61,9 @@ def run_module(capsys, monkeypatch):
     """Call main() with module args; return (exit code, result dict, raw stdout)."""
     # AnsibleModule keeps warnings in a process-wide store: one module run per process in real life.
     monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
+    # A module's process is never the controller, even when a test has imported controller code (the action
+    # plugins): its warnings belong in its result, not on the controller's display.
+    monkeypatch.setattr(ansible_internal, "is_controller", False)
     monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
 
     def run(main, args, check_mode=False):
