@@ -353,14 +353,16 @@ def summarize(state: WaitState, fail_on_partial: bool = False, warn_on_warning: 
                             "aiqum.jobs.um_job_info lists recent jobs")
             continue
         job = state.jobs.get(key)
-        verdict = classify(job) if job is not None else None
-        outcomes[key] = verdict.outcome if verdict else None
-        if verdict is None or not verdict.terminal:
+        if job is None:
+            outcomes[key] = None
+            continue
+        verdict = classify(job)
+        outcomes[key] = verdict.outcome
+        if not verdict.terminal:
             continue
         action = action_for(verdict.outcome or UNKNOWN, fail_on_partial, warn_on_warning)
         if action == "ok":
             continue
-        assert job is not None
         if verdict.outcome == UNKNOWN:
             text = f"job {describe(job)} ended with status '{one_line(verdict.status or '(none)', 40)}', which is " \
                    "not a known outcome; treating it as a failure"

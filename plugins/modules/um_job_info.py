@@ -100,7 +100,7 @@ count:
 """
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import JOBS_PATH
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMHTTPError
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMNotFound
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule
 
@@ -114,10 +114,8 @@ def run(um: UMModule) -> dict:
         key = check_key(params["key"])
         try:
             job = client.get_job(key)
-        except UMHTTPError as exc:
-            if exc.status == 404:
-                raise UMConfigError(f"job {key} does not exist on UM (HTTP 404): check the key") from None
-            raise
+        except UMNotFound:
+            raise UMConfigError(f"job {key} does not exist on UM (HTTP 404): check the key") from None
         return {"changed": False, "job": job, "jobs": [job], "count": 1}
     query = {f: params[f] for f in FILTERS if params[f] not in (None, "")}
     if params["order_by"]:

@@ -192,3 +192,48 @@ def test_control_channel_errors(sim: Sim) -> None:
     r = sim.http.post(f"{sim.url}/_umsim/jobs", json={"count": 2, "spread": [2, 1]})
     assert r.status_code == 400
     assert sim.http.post(f"{sim.url}/_umsim/shutdown").status_code == 404
+
+
+def test_trickle_sends_the_whole_body_slowly(sim: Sim) -> None:
+    key = sim.start_job({"duration": 0.1})
+    sim.ctl("POST", "/faults", {"kind": "trickle", "delay": 0.01, "match": {"path": f"{JOBS}/*"}})
+    s = _fresh_session(sim)
+    started = time.monotonic()
+    with s.get(sim.url + f"/api{JOBS}/{key}", stream=True, timeout=30) as r:
+        assert r.status_code == 200 and int(r.headers["Content-Length"]) > 100
+        first = r.raw.read(1)
+        body = first + r.raw.read()
+    took = time.monotonic() - started
+    assert json.loads(body)["key"] == key
+    assert took >= len(body) * 0.01 * 0.8, "the body was not trickled"
+
+
+def test_endless_streams_a_chunked_body_that_does_not_end(sim: Sim) -> None:
+    key = sim.start_job({"duration": 0.1})
+    sim.ctl("POST", "/faults", {"kind": "endless", "delay": 0.05, "match": {"path": f"{JOBS}/*"}})
+    s = _fresh_session(sim)
+    with s.get(sim.url + f"/api{JOBS}/{key}", stream=True, timeout=30) as r:
+        assert r.status_code == 200 and r.headers.get("Transfer-Encoding") == "chunked"
+        got = b""
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            got += r.raw.read1(4096)
+        assert got.lstrip().startswith(b"{") and got.endswith(b" ") and len(got) > 20
+    # The server counts the abandoned answer as dropped once the client has gone.
+    deadline = time.monotonic() + 5
+    while sim.ctl("GET", "/counters")["dropped"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sim.ctl("GET", "/counters")["dropped"] == 1
+
+
+def test_repeat_next_points_a_listing_at_itself(sim: Sim) -> None:
+    for _i in range(3):
+        sim.start_job({"duration": 60})
+    sim.ctl("POST", "/faults", {"kind": "repeat_next", "match": {"method": "GET", "path": JOBS}, "count": 2})
+    r = sim.api("GET", JOBS, params={"max_records": 1})
+    nxt = r.json()["_links"]["next"]["href"]
+    assert nxt.startswith("/api/management-server/jobs?") and "max_records=1" in nxt and "offset" not in nxt
+    again = sim.api("GET", JOBS, params={"max_records": 1})
+    assert again.json()["_links"]["next"]["href"] == nxt
+    # Once the fault is spent the listing pages on as usual.
+    assert "offset=1" in sim.api("GET", JOBS, params={"max_records": 1}).json()["_links"]["next"]["href"]

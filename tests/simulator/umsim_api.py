@@ -333,12 +333,58 @@ class Simulator:
                 response = error_response(500, "internal_error", "umsim internal error (see its stderr).")
             if kind == "slow":
                 await self.sleeper.sleep(fault.params["delay"])
+            if kind == "repeat_next" and isinstance(response, web.Response) and response.status == 200:
+                response = self._repeat_next(request, response)
         if self.config.latency > 0:
             await self.sleeper.sleep(self.config.latency)
         if kind == "drop_after":
             return self._drop(request)
         self.counters.by_status[str(response.status)] += 1
+        if kind in ("trickle", "endless") and isinstance(response, web.Response):
+            return await self._trickle(request, response, fault.params["delay"], endless=kind == "endless")
         return response
+
+    # The longest an `endless` answer streams, so that a client which never gives up cannot hold it for ever.
+    ENDLESS_CAP = 300.0
+
+    async def _trickle(self, request: web.BaseRequest, response: web.Response, delay: float,
+                       endless: bool) -> web.StreamResponse:
+        """Send the answer's body a byte every `delay` seconds (`trickle`), or its body and then blanks every
+        `delay` seconds in a chunked stream that does not end (`endless`, up to ENDLESS_CAP or shutdown)."""
+        body = bytes(response.body or b"")
+        stream = web.StreamResponse(status=response.status, headers={"Content-Type": JSON_TYPE})
+        if endless:
+            stream.enable_chunked_encoding()
+        else:
+            stream.content_length = len(body)
+        try:
+            await stream.prepare(request)
+            if endless:
+                await stream.write(body)
+                started = time.monotonic()
+                while not self.sleeper.stopping and time.monotonic() - started < self.ENDLESS_CAP:
+                    await stream.write(b" ")
+                    await self.sleeper.sleep(delay)
+            else:
+                for i in range(len(body)):
+                    await stream.write(body[i:i + 1])
+                    await self.sleeper.sleep(delay)
+            await stream.write_eof()
+        except (ConnectionResetError, ConnectionError, RuntimeError):
+            self.counters.dropped += 1  # the client gave up on the answer
+        return stream
+
+    @staticmethod
+    def _repeat_next(request: web.BaseRequest, response: web.Response) -> web.Response:
+        """A listing whose next link points at the page just served: a client that follows it as given loops."""
+        try:
+            data = json.loads(bytes(response.body or b"{}"))
+        except ValueError:
+            return response
+        if not isinstance(data, dict) or "records" not in data:
+            return response
+        data.setdefault("_links", {})["next"] = {"href": request.path_qs}
+        return json_response(data)
 
     def _drop(self, request: web.BaseRequest) -> web.StreamResponse:
         """Close the connection without a byte of answer (the response object is never written)."""

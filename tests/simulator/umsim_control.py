@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from umsim_api import Simulator
 
 LONG_POLL_MODES = ("honour", "ignore", "reject")
-FAULT_KINDS = ("status", "drop", "drop_after", "slow", "malformed", "unauthorized")
+FAULT_KINDS = ("status", "drop", "drop_after", "slow", "malformed", "unauthorized", "trickle", "endless",
+               "repeat_next")
 MAX_BULK = 100_000
 
 
@@ -207,6 +208,8 @@ class FaultSet:
                 params["retry_after"] = _number(spec["retry_after"], "retry_after", target="retry_after")
         if kind == "slow":
             params["delay"] = _number(spec.get("delay", 1.0), "delay", target="delay")
+        if kind in ("trickle", "endless"):
+            params["delay"] = _number(spec.get("delay", 0.5), "delay", target="delay")
         now = time.monotonic()
         fault = Fault(next(self._ids), kind, method, path, count,
                       None if seconds is None else now + seconds, params, dict(spec))

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import trustme
 
+from ansible_collections.aiqum.jobs.plugins.module_utils import _client
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import (
     UMClient,
     _CappedRetry,
@@ -31,6 +32,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMHTTPError,
     UMOperationUncertain,
     UMResponseError,
+    UMResponseTooLarge,
     UMTLSError,
 )
 
@@ -71,6 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
             app.release.wait(action[1])
             self.close_connection = True
             return
+        if isinstance(action, tuple) and action[0] in ("trickle", "chunked"):
+            self._stream(app, *action)
+            return
         status, payload, headers = (tuple(action) + (None, None))[:3]
         if isinstance(payload, (dict, list)):
             data = json.dumps(payload).encode()
@@ -87,6 +92,37 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if status != 204 and data:
             self.wfile.write(data)
+
+    def _stream(self, app, kind, body, delay, limit=30.0):
+        """Answer 200 with `body` sent `delay` seconds apart: a byte at a time under a true Content-Length
+        (trickle), or in chunks that never end (chunked: `body` first, then a blank each time). Stops when the
+        client goes away, the test releases it, or after `limit` seconds."""
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if kind == "trickle":
+            self.send_header("Content-Length", str(len(body)))
+        else:
+            self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        started = time.monotonic()
+        try:
+            if kind == "trickle":
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    if app.release.wait(delay) or time.monotonic() - started > limit:
+                        return
+                return
+            piece = body
+            while not app.release.is_set() and time.monotonic() - started < limit:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.flush()
+                piece = b" " if delay else b" " * 65536
+                if delay:
+                    app.release.wait(delay)
+        except OSError:
+            return  # the client gave up
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
 
@@ -591,3 +627,47 @@ def test_a_missing_ca_file_is_a_clear_config_error(um, tmp_path):
 def test_check_api_path_refuses_encoded_dot_segments(path):
     err = raises(UMConfigError, check_api_path, path)
     assert "'..'" in str(err)
+
+
+# -- a time budget and a size cap for every answer (issue 10, 6) -------------------------------------
+
+@pytest.mark.parametrize("action", [
+    ("trickle", json.dumps({"key": "1:2:3:4", "state": "running", "pad": "x" * 400}).encode(), 0.05),
+    ("chunked", b'{"key": "1:2:3:4", ', 0.05),
+])
+def test_a_trickled_or_endless_answer_ends_at_the_request_budget(um, make_client, action):
+    """The budget covers the whole answer, not one socket read: a server that trickles cannot hold a wait."""
+    um.reset(lambda seen: action)
+    client = make_client(request_timeout=1.5)
+    started = time.monotonic()
+    err = raises(UMConnectionError, client.get_job, "1:2:3:4", retry=False)
+    took = time.monotonic() - started
+    um.release.set()
+    assert "did not arrive whole within 1.5s" in str(err) and err.sent is True
+    assert 1.4 <= took <= 2.5
+
+
+def test_a_write_whose_answer_trickles_past_the_budget_is_uncertain_not_resent(um, make_client):
+    um.reset(lambda seen: ("trickle", json.dumps({"job": {"key": "1:2:3:4"}, "pad": "y" * 200}).encode(), 0.05))
+    client = make_client(request_timeout=1.0)
+    err = raises(UMOperationUncertain, client.request, "POST", "/storage-provider/luns", body={"name": "l"})
+    um.release.set()
+    assert "NOT sent again" in str(err)
+    assert [s.method for s in um.seen] == ["POST"]
+
+
+def test_an_announced_huge_answer_is_refused_before_it_is_read(um, client):
+    # A true Content-Length far over the cap: the client refuses without reading the body.
+    um.reset(lambda seen: ("trickle", b" " * (_client.MAX_BODY + 1), 0.0))
+    started = time.monotonic()
+    err = raises(UMResponseTooLarge, client.get, "/management-server/jobs")
+    um.release.set()
+    assert "MiB" in str(err) and time.monotonic() - started < 2.0
+
+
+def test_an_unannounced_huge_answer_is_cut_at_the_cap(um, client, monkeypatch):
+    monkeypatch.setattr(_client, "MAX_BODY", 1024 * 1024)
+    um.reset(lambda seen: ("chunked", b'{"records": [', 0))
+    err = raises(UMResponseTooLarge, client.get, "/management-server/jobs")
+    um.release.set()
+    assert "larger than 1 MiB" in str(err)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMHTTPError
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
     ABORTED,
     ERROR,
@@ -33,6 +33,7 @@ def summarize(jobs, keys, pending=(), **switches):
     """The verdict over jobs as last seen, through the one summarize() every path uses."""
     state = WaitState(keys=list(keys), started=0.0, deadline=60.0, pending=list(pending), jobs=dict(jobs))
     return summarize_state(state, **switches)
+
 
 pytestmark = pytest.mark.usefixtures("no_sleep")
 
@@ -330,3 +331,31 @@ def test_progress_line():
     line = progress_line(job, 12.4)
     assert line == f"job {KEY} (Create LUN 7ff4): running, tasks 1/2, 12s elapsed"
     assert progress_line({"key": KEY}, 3) == f"job {KEY}: unknown, 3s elapsed"
+
+
+@pytest.mark.parametrize("job, outcome", [
+    ({"state": "WARNING", "status": "normal", "complete_time": "2026-11-27T10:00:06.000+00:00"}, "warning"),
+    ({"state": "Warning", "complete_time": "2026-11-27T10:00:06.000+00:00"}, "warning"),
+    ({"state": "running", "status": "error", "complete_time": "2026-11-27T10:00:06.000+00:00"}, "error"),
+    ({"state": "odd", "status": "odd", "complete_time": "2026-11-27T10:00:06.000+00:00"}, "unknown"),
+])
+def test_a_job_with_a_complete_time_has_ended_whatever_its_state_says(job, outcome):
+    """Issue 10 (8): prose-style final states (WARNING in capitals) with complete_time end the wait."""
+    verdict = classify(dict(job, key=KEY))
+    assert verdict.terminal and verdict.outcome == outcome
+
+
+@pytest.mark.parametrize("job", [{"state": "WARNING"}, {"state": "running", "complete_time": ""},
+                                 {"state": "running", "complete_time": None}])
+def test_without_a_complete_time_a_warning_state_is_still_running(job):
+    assert not classify(dict(job, key=KEY)).terminal
+
+
+def test_um_error_messages_become_one_capped_line():
+    """Issue 10 (11): UM's error message can span lines and run long; msg stays one readable line."""
+    err = UMHTTPError(500, "GET", "/management-server/jobs/x", code="1", um_message="Line one\n\tline two\r\n" + "z" * 900,
+                      target="key\nx")
+    text = str(err)
+    assert "\n" not in text and "\r" not in text and "\t" not in text
+    assert "UM says: Line one line two zzz" in text and text.endswith("... (target: key x)")
+    assert len(text) < 450

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -23,6 +24,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
     SUCCESS,
     JobWaiter,
     WaitOptions,
+    WaitState,
     NOT_FOUND,
     classify,
     summarize,
@@ -504,3 +506,60 @@ def test_retry_after_zero_still_backs_off():
     result = run(clock, server, [K1], long_poll="never", timeout=60)
     assert result.pending == []
     assert len(server.calls) < 20, f"{len(server.calls)} requests: Retry-After 0 made a busy loop"
+
+
+# -- issue 10: the faults the old wait engine missed -------------------------------------------------
+
+def test_a_slow_server_that_ignores_long_polling_is_not_taken_for_one_that_honours_it():
+    """Issue 10 (4): an answer in 0.6 s with a running job means poll_timeout was ignored."""
+    clock, server = make([job(K1, 20.0)], long_poll="ignore", latency=0.6)
+    result = run(clock, server, [K1])
+    assert result.pending == [] and result.long_poll is False
+    assert result.polls <= 14, f"{result.polls} GETs for a 20 s job: back-to-back polling"
+    gaps = [b.start - a.end for a, b in zip(server.calls[1:], server.calls[2:])]
+    assert min(gaps) >= 1.0 - 1e-9
+
+
+@pytest.mark.parametrize("count, latency, or_keys, timeout", [(500, 0.4, True, 5.0), (200, 0.05, False, 3.0)])
+def test_many_keys_never_overrun_the_timeout(count, latency, or_keys, timeout):
+    """Issue 10 (5): the batch and per-key loops look at the deadline before every request."""
+    keys = [f"{i:x}:-7:16e3ae18e35:-7ff4" for i in range(count)]
+    clock, server = make([job(k, None) for k in keys], latency=latency, or_keys=or_keys)
+    start = clock()
+    result = run(clock, server, keys, timeout=timeout)
+    assert result.timed_out and len(result.pending) == count
+    assert result.elapsed <= timeout + latency + 1e-9
+    for call in server.calls:
+        left = timeout - (call.start - (start - server.t0))
+        assert left >= JobWaiter.MIN_REQUEST - 1e-9, "a request was sent with no time left"
+        assert call.timeout <= left + 1e-9, "a request's budget ran past the deadline"
+
+
+def test_a_deadline_inside_a_list_round_keeps_what_was_seen():
+    keys = [f"{i:x}:-8:16e3ae18e35:-7ff4" for i in range(120)]
+    clock, server = make([job(k, 1.0 if i < 60 else None) for i, k in enumerate(keys)], latency=1.0)
+    result = run(clock, server, keys, timeout=2.5, long_poll="never")
+    assert result.timed_out
+    assert len(result.jobs) >= 50, "jobs seen before the deadline must be kept"
+
+
+def test_a_state_carried_between_runs_goes_on_where_it_stopped():
+    """The waiter's state is plain data: a later run (another process) continues the same wait."""
+    clock, server = make([job(K1, 95.0), job(K2, 50.0)], long_poll="ignore")
+    waiter = JobWaiter(server, WaitOptions(timeout=600), clock=clock, sleep=clock.sleep)
+    state = waiter.start([K1, K2])
+    stops = 0
+    while not state.done:
+        state = waiter.run(state, until=clock() + 10)
+        state = WaitState.from_dict(json.loads(json.dumps(state.to_dict())))
+        stops += 1
+    assert stops == 10 and state.pending == [] and not state.timed_out
+    assert state.long_poll is False and state.batch_ok is True, "what was learnt about the server was kept"
+    assert state.polls == len(server.calls)
+    assert 95.0 <= state.elapsed <= 95.0 + 95.0 / JobWaiter.AGE_DIVISOR + 0.5
+
+
+@pytest.mark.parametrize("data", [None, [], {"version": 99}, {"version": 1, "keys": "x"}, {"version": 1, "evil": 1}])
+def test_a_state_that_this_collection_did_not_write_is_refused(data):
+    with pytest.raises(UMConfigError, match="wait_state"):
+        WaitState.from_dict(data)

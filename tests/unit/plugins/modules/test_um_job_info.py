@@ -104,3 +104,25 @@ def test_empty_environment_variables_count_as_unset(um, run_module, monkeypatch)
     code, result, _out = run_module(um_job_info.main, {"http_port": None, "state": "running"})
     assert code == 0, result
     assert um.clients[-1][1]["port"] is None and um.clients[-1][1]["validate_certs"] is True
+
+
+def test_a_next_link_that_repeats_itself_fails_instead_of_paging_for_ever(um, run_module):
+    """Issue 10 (7): a self-repeating _links.next no longer returns the same records again as success."""
+    loop = "/api/management-server/jobs?max_records=2&offset=2"
+    page = {"records": [{"key": "a:1"}, {"key": "b:2"}], "num_records": 2, "total_records": 9,
+            "_links": {"next": {"href": loop}}}
+    um.script("GET", JOBS, (200, page), (200, page))
+    code, result, _out = run_module(um_job_info.main, {"name": "*", "max_records": 1000})
+    assert code == 1
+    assert "does not end" in result["msg"] and "repeats" in result["msg"] and "\n" not in result["msg"]
+    assert len(um.requests) == 2 and um.routes[("GET", JOBS)] == []
+
+
+@pytest.mark.parametrize("links", ["next", {"next": "x"}, {"next": {"href": 5}}])
+def test_a_malformed_next_link_is_a_one_line_failure_or_the_end(um, run_module, links):
+    um.script("GET", JOBS, (200, {"records": [{"key": "a:1"}], "_links": links}))
+    code, result, _out = run_module(um_job_info.main, {"name": "*"})
+    if code:
+        assert "\n" not in result["msg"] and "Traceback" not in result["msg"]
+    else:
+        assert result["jobs"] == [{"key": "a:1"}]

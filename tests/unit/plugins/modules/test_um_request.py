@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMOperationUncertain
 from ansible_collections.aiqum.jobs.plugins.modules import um_request
-from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, http_error, job
+from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, http_error, job, warnings_of
 
 K1 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 LUNS = "/storage-provider/luns"
@@ -209,3 +209,19 @@ def test_a_request_that_never_left_says_so(um, run_module):
     um.script("POST", LUNS, UMConnectionError("POST /storage-provider/luns: cannot reach https://um: Connection refused"))
     code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "l"}})
     assert code == 1 and result["request"]["sent"] is False and not result.get("changed")
+
+
+@pytest.mark.parametrize("wait", [False, True])
+def test_a_started_job_whose_key_cannot_be_polled_is_never_lost(um, run_module, wait):
+    """Issue 10 (12): a 202 whose key holds an unexpected character keeps job_key and changed."""
+    odd = "2c6002305af315d6:-36e66c|16e3ae18e35"
+    um.script("POST", LUNS, (202, {"job": {"key": odd}}))
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "l"},
+                                                      "wait": wait})
+    assert result["changed"] is True and result["job_key"] == odd and result["job"] == {"key": odd}
+    assert result["status"] == 202 and result["request"]["sent"] is True
+    assert len(writes(um)) == 1 and um.calls == []
+    if wait:
+        assert code == 1 and "started a job" in result["msg"] and "not again" in result["msg"]
+    else:
+        assert code == 0 and any("cannot be polled" in w for w in warnings_of(result))
