@@ -337,7 +337,7 @@ class Source:
                             f"state file {opts['state_file']} is damaged ({exc}): delete it to start from now") from None
                 elif opts["replay_window"]:
                     mark.replay(opts["replay_window"], clock)
-            LOG.info("%s: resuming from state file %s", SOURCE, opts["state_file"])
+            LOG.info("resuming from state file %s", opts["state_file"])
         elif opts["replay_window"]:
             for mark in self.marks.values():
                 mark.replay(opts["replay_window"], clock)
@@ -387,7 +387,7 @@ class Source:
         errors = self.errors
         if isinstance(exc, errors.UMHTTPError):
             return str(exc), exc.status not in (400, 401, 403, 404, 405)
-        if isinstance(exc, errors.UMConfigError):
+        if isinstance(exc, (errors.UMConfigError, errors.UMTLSError)):
             return str(exc), False
         if isinstance(exc, errors.UMError):
             return str(exc), True
@@ -411,7 +411,7 @@ async def main(queue: asyncio.Queue[t.Any], args: dict[str, t.Any]) -> None:
     ever_ok = False
     saved = source.state() if opts["state_file"] and os.path.exists(opts["state_file"]) else None
     kinds = ["started", "ended"] if opts["include_started"] else ["ended"]
-    LOG.info("%s: watching jobs on %s every %gs", SOURCE, client.origin, opts["interval"])
+    LOG.info("watching jobs on %s every %gs", client.origin, opts["interval"])
     try:
         while True:
             pacer.starting()
@@ -421,11 +421,10 @@ async def main(queue: asyncio.Queue[t.Any], args: dict[str, t.Any]) -> None:
                     for job in found.new:
                         await queue.put(source.event(kind, job))
                     if found.unreadable:
-                        LOG.warning("%s: skipped %d listed job(s) without a readable key or %s", SOURCE,
+                        LOG.warning("skipped %d listed job(s) without a readable key or %s",
                                     found.unreadable, source.marks[kind].time_field)
                     if found.baseline:
-                        LOG.info("%s: first look (%s): %d job(s) already there are not reported", SOURCE, kind,
-                                 found.read)
+                        LOG.info("first look (%s jobs): %d job(s) already there are not reported", kind, found.read)
                     state = source.state()
                     if opts["state_file"] and state != saved:
                         await asyncio.to_thread(watch.save_state, opts["state_file"], state)
@@ -437,13 +436,13 @@ async def main(queue: asyncio.Queue[t.Any], args: dict[str, t.Any]) -> None:
                 if not may_heal and not ever_ok:
                     raise SystemExit(f"{SOURCE}: {reason}") from None
                 delay = pacer.failed()
-                LOG.warning("%s: look %d failed: %s; nothing is lost, next look in %gs", SOURCE, pacer.failures,
-                            reason, delay)
+                LOG.warning("look %d failed: %s; nothing is lost, next look in %gs", pacer.failures,
+                            reason.rstrip("."), delay)
                 await asyncio.sleep(delay)
                 continue
             if pacer.failures:
-                LOG.warning("%s: Unified Manager answers again after %d failed look(s); what ended meanwhile "
-                            "is reported now", SOURCE, pacer.failures)
+                LOG.warning("Unified Manager answers again after %d failed look(s); what ended meanwhile "
+                            "is reported now", pacer.failures)
             ever_ok = True
             await asyncio.sleep(pacer.ok())
     finally:
