@@ -9,9 +9,12 @@ fake clock.
 
 How nothing is lost or repeated:
 - UM lists jobs newest first (``order_by=<time field> desc``). A mark remembers the newest time it has
-  seen (``newest``) and reads back to ``newest - lookback`` on every look, so a job that shows up in the
-  list a little after its own ``complete_time`` (or several jobs that end in the same second) is still
-  found. Every key read in that window is remembered (``seen``), so it is emitted once only.
+  seen (``newest``) and every key read at or after ``since`` (``seen``), so each job is emitted once only,
+  also when several end in the same second.
+- For `lookback` seconds (by the caller's clock) after a new ``newest`` was first seen, each look reads
+  back to ``newest - lookback``, so a job that shows up in the list a little after its own time is still
+  found. After that, a job older than ``newest`` cannot show up any more, and a look reads from ``newest``
+  only: a quiet UM costs one small page per look, however many jobs ended before.
 - A look is all or nothing: the records are gathered first and the mark moves only once every page came
   back, so a fault half way through a listing loses nothing (the next look reads the window again).
 - Times are compared as instants (ISO 8601 with any offset); a record without a readable time or key is
@@ -25,6 +28,7 @@ import json
 import os
 import re
 import tempfile
+import time
 import typing as t
 from dataclasses import dataclass, field
 
@@ -76,9 +80,9 @@ class Mark:
     """A watermark over one time field of the job list (``complete_time`` or ``submit_time``).
 
     ``since`` is the oldest time still read (None: read everything the filter gives), ``newest`` the
-    newest time seen, ``seen`` every key read at or after ``since`` with its time. ``primed`` is False
-    until the first look: that look only records what is there (emits nothing), unless a replay window
-    set ``since`` first.
+    newest time seen and ``newest_at`` when (by `clock`), ``seen`` every key read at or after ``since``
+    with its time. ``primed`` is False until the first look: that look only records what is there (emits
+    nothing), unless a replay window set ``since`` first.
     """
 
     time_field: str
@@ -87,10 +91,12 @@ class Mark:
     newest: float | None = None
     seen: dict[str, float] = field(default_factory=dict)
     primed: bool = False
+    newest_at: float | None = None
+    clock: t.Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
-    def replay(self, window: float, clock: t.Callable[[], float]) -> None:
-        """On a first start, also emit what ended in the last `window` seconds (by the caller's clock)."""
-        self.since = clock() - float(window)
+    def replay(self, window: float) -> None:
+        """On a first start, also emit what ended in the last `window` seconds (by the mark's clock)."""
+        self.since = self.clock() - float(window)
         self.primed = True
 
     def look(self, records: t.Iterable[t.Mapping[str, t.Any]]) -> Look:
@@ -125,13 +131,16 @@ class Mark:
         return out
 
     def _advance(self, times: t.Mapping[str, float]) -> None:
+        now = self.clock()
         self.primed = True
         self.seen.update(times)
         if times:
             top = max(times.values())
-            self.newest = top if self.newest is None else max(self.newest, top)
+            if self.newest is None or top > self.newest:
+                self.newest, self.newest_at = top, now
         if self.newest is not None:
-            floor = self.newest - self.lookback
+            settled = self.newest_at is None or now >= self.newest_at + self.lookback
+            floor = self.newest if settled else self.newest - self.lookback
             # Never read further back than before: the window only moves forward.
             self.since = floor if self.since is None else max(self.since, floor)
         if self.since is not None:
@@ -141,21 +150,23 @@ class Mark:
 
     def to_dict(self) -> dict[str, t.Any]:
         return {"time_field": self.time_field, "since": self.since, "newest": self.newest,
-                "primed": self.primed, "seen": dict(sorted(self.seen.items()))}
+                "newest_at": self.newest_at, "primed": self.primed, "seen": dict(sorted(self.seen.items()))}
 
     @classmethod
-    def from_dict(cls, data: t.Any, time_field: str, lookback: float) -> Mark:
+    def from_dict(cls, data: t.Any, time_field: str, lookback: float,
+                  clock: t.Callable[[], float] = time.time) -> Mark:
         if not isinstance(data, dict) or data.get("time_field") != time_field:
             raise ValueError(f"it holds no mark for {time_field}")
         since, newest, seen = data.get("since"), data.get("newest"), data.get("seen")
-        for name, value in (("since", since), ("newest", newest)):
+        newest_at = data.get("newest_at")
+        for name, value in (("since", since), ("newest", newest), ("newest_at", newest_at)):
             if value is not None and not isinstance(value, (int, float)):
                 raise ValueError(f"{time_field}.{name} is not a number")
         if not isinstance(seen, dict) or not all(
                 isinstance(k, str) and isinstance(v, (int, float)) for k, v in seen.items()):
             raise ValueError(f"{time_field}.seen is not a map of job keys to times")
         return cls(time_field, lookback, since, newest, {k: float(v) for k, v in seen.items()},
-                   bool(data.get("primed")))
+                   bool(data.get("primed")), newest_at, clock)
 
 
 class StateError(Exception):

@@ -323,24 +323,25 @@ class Source:
         self.errors = mods["errors"]
         self.path = mods["client"].JOBS_PATH
         lookback = opts["lookback"]
-        self.marks = {"ended": self.watch.Mark("complete_time", lookback)}
+        self.marks = {"ended": self.watch.Mark("complete_time", lookback, clock=clock)}
         if opts["include_started"]:
-            self.marks["started"] = self.watch.Mark("submit_time", lookback)
+            self.marks["started"] = self.watch.Mark("submit_time", lookback, clock=clock)
         saved = self.watch.load_state(opts["state_file"]) if opts["state_file"] else None
         if saved is not None:
             for kind, mark in list(self.marks.items()):
                 if isinstance(saved.get(kind), dict):
                     try:
-                        self.marks[kind] = self.watch.Mark.from_dict(saved[kind], mark.time_field, lookback)
+                        self.marks[kind] = self.watch.Mark.from_dict(saved[kind], mark.time_field, lookback,
+                                                                     clock)
                     except ValueError as exc:
                         raise self.watch.StateError(
                             f"state file {opts['state_file']} is damaged ({exc}): delete it to start from now") from None
                 elif opts["replay_window"]:
-                    mark.replay(opts["replay_window"], clock)
+                    mark.replay(opts["replay_window"])
             LOG.info("resuming from state file %s", opts["state_file"])
         elif opts["replay_window"]:
             for mark in self.marks.values():
-                mark.replay(opts["replay_window"], clock)
+                mark.replay(opts["replay_window"])
 
     def params(self, kind: str) -> dict[str, t.Any]:
         query = {k: v for k, v in self.opts["filters"].items() if v is not None}

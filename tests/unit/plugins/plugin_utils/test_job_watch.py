@@ -96,7 +96,7 @@ def test_first_look_reports_nothing_then_each_new_job_once():
     um = FakeList()
     for i in range(5):
         um.end(f"old{i}", T0 + i)
-    mark = Mark("complete_time", lookback=10)
+    mark = Mark("complete_time", lookback=10, clock=FakeClock())
     first = mark.look(um.records())
     assert first.baseline and keys(first) == []
     assert keys(mark.look(um.records())) == []
@@ -108,7 +108,7 @@ def test_first_look_reports_nothing_then_each_new_job_once():
 
 def test_first_look_on_an_empty_list_then_everything_is_new():
     um = FakeList()
-    mark = Mark("complete_time", lookback=5)
+    mark = Mark("complete_time", lookback=5, clock=FakeClock())
     assert mark.look(um.records()).baseline
     um.end("a", T0)
     um.end("b", T0 - 3600)  # ended long ago by its own clock, but appeared after the start: report it
@@ -118,7 +118,8 @@ def test_first_look_on_an_empty_list_then_everything_is_new():
 def test_jobs_ending_in_the_same_second_are_neither_lost_nor_repeated():
     um = FakeList(page_size=2)
     um.end("base", T0)
-    mark = Mark("complete_time", lookback=0)  # no lookback at all: only the keys seen at the watermark protect
+    # No lookback at all: only the keys seen at the watermark protect.
+    mark = Mark("complete_time", lookback=0, clock=FakeClock())
     mark.look(um.records())
     um.end("a", T0 + 5)
     um.end("b", T0 + 5)
@@ -134,7 +135,7 @@ def test_jobs_ending_in_the_same_second_are_neither_lost_nor_repeated():
 def test_a_job_listed_late_within_the_lookback_is_reported():
     um = FakeList()
     um.end("base", T0)
-    mark = Mark("complete_time", lookback=30)
+    mark = Mark("complete_time", lookback=30, clock=FakeClock())
     mark.look(um.records())
     um.end("quick", T0 + 40)
     assert keys(mark.look(um.records())) == ["quick"]
@@ -142,11 +143,34 @@ def test_a_job_listed_late_within_the_lookback_is_reported():
     assert keys(mark.look(um.records())) == ["slow-to-show"]
 
 
+def test_once_the_lookback_has_passed_a_quiet_look_is_one_small_page():
+    clock = FakeClock()
+    um = FakeList(page_size=3)
+    um.end("base", T0)
+    mark = Mark("complete_time", lookback=30, clock=clock)
+    mark.look(um.records())
+    for i in range(10):  # a burst: ten jobs end within the lookback of each other
+        um.end(f"burst{i}", T0 + 100 + i)
+    assert len(keys(mark.look(um.records()))) == 10
+    um.pages = 0
+    clock.advance(5)
+    assert keys(mark.look(um.records())) == []
+    assert um.pages == 4  # still inside the lookback: the whole burst is read again (and not reported)
+    clock.advance(30)
+    mark.look(um.records())  # the lookback has passed: the window closes on the newest job
+    um.pages = 0
+    assert keys(mark.look(um.records())) == []
+    assert um.pages == 1 and mark.since == T0 + 109 and list(mark.seen) == ["burst9"]
+    um.end("same-second", T0 + 109)  # still found: the key seen at the watermark protects the tie
+    um.end("next", T0 + 200)
+    assert keys(mark.look(um.records())) == ["same-second", "next"]
+
+
 def test_many_new_jobs_over_several_pages_each_once_and_no_page_more_than_needed():
     um = FakeList(page_size=3)
     for i in range(10):
         um.end(f"old{i}", T0 + i)
-    mark = Mark("complete_time", lookback=0)
+    mark = Mark("complete_time", lookback=0, clock=FakeClock())
     mark.look(um.records())
     assert um.pages == 1  # the first look needs the newest record only
     um.pages = 0
@@ -163,7 +187,7 @@ def test_many_new_jobs_over_several_pages_each_once_and_no_page_more_than_needed
 def test_pages_shifting_during_a_look_neither_lose_nor_repeat():
     um = FakeList(page_size=2)
     um.end("base", T0)
-    mark = Mark("complete_time", lookback=0)
+    mark = Mark("complete_time", lookback=0, clock=FakeClock())
     mark.look(um.records())
     for i in range(4):
         um.end(f"n{i}", T0 + 10 + i)
@@ -185,7 +209,7 @@ def test_pages_shifting_during_a_look_neither_lose_nor_repeat():
 def test_a_look_that_fails_half_way_changes_nothing():
     um = FakeList(page_size=2)
     um.end("base", T0)
-    mark = Mark("complete_time", lookback=0)
+    mark = Mark("complete_time", lookback=0, clock=FakeClock())
     mark.look(um.records())
     for i in range(5):
         um.end(f"n{i}", T0 + 10 + i)
@@ -201,7 +225,7 @@ def test_a_look_that_fails_half_way_changes_nothing():
 def test_unreadable_records_are_skipped_and_counted():
     um = FakeList()
     um.end("base", T0)
-    mark = Mark("complete_time", lookback=0)
+    mark = Mark("complete_time", lookback=0, clock=FakeClock())
     mark.look(um.records())
     um.end("ok", T0 + 3)
     broken = [{"key": "no-time", "state": "completed"}, {"complete_time": iso(T0 + 4)}, "not a record"]
@@ -217,7 +241,7 @@ def test_unreadable_records_are_skipped_and_counted():
 def test_offsets_do_not_confuse_the_order():
     um = FakeList()
     um.end("base", T0, offset_minutes=330)
-    mark = Mark("complete_time", lookback=0)
+    mark = Mark("complete_time", lookback=0, clock=FakeClock())
     mark.look(um.records())
     # One second later, written in another offset: its text sorts before the base's, its instant after.
     um.end("later", T0 + 1, offset_minutes=-300)
@@ -230,8 +254,8 @@ def test_replay_window_on_a_first_start_uses_the_clock():
     um.end("too-old", T0 + 1000 - 700)
     um.end("recent1", T0 + 1000 - 500)
     um.end("recent2", T0 + 1000 - 10)
-    mark = Mark("complete_time", lookback=60)
-    mark.replay(600, clock)
+    mark = Mark("complete_time", lookback=60, clock=clock)
+    mark.replay(600)
     assert keys(mark.look(um.records())) == ["recent1", "recent2"]
     clock.advance(30)
     um.end("next", clock.now)
@@ -241,7 +265,7 @@ def test_replay_window_on_a_first_start_uses_the_clock():
 def test_seen_keys_stay_bounded_by_the_lookback():
     um = FakeList(page_size=50)
     um.end("base", T0)
-    mark = Mark("complete_time", lookback=10)
+    mark = Mark("complete_time", lookback=10, clock=FakeClock())
     mark.look(um.records())
     for i in range(100):
         um.end(f"j{i}", T0 + i)
@@ -254,7 +278,7 @@ def test_state_survives_a_restart_without_repeats_and_without_losses(tmp_path):
     path = str(tmp_path / "um_jobs.json")
     um = FakeList(page_size=2)
     um.end("base", T0)
-    mark = Mark("complete_time", lookback=5)
+    mark = Mark("complete_time", lookback=5, clock=FakeClock())
     mark.look(um.records())
     for key in ("a", "b", "c"):
         um.end(key, T0 + 10)
@@ -266,7 +290,7 @@ def test_state_survives_a_restart_without_repeats_and_without_losses(tmp_path):
     um.end("e", T0 + 12)
     saved = load_state(path)
     assert saved["format"] == 1
-    again = Mark.from_dict(saved["ended"], "complete_time", 5)
+    again = Mark.from_dict(saved["ended"], "complete_time", 5, FakeClock())
     assert keys(again.look(um.records())) == ["d", "e"]
     assert keys(again.look(um.records())) == []
 
