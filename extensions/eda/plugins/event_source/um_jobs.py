@@ -177,7 +177,7 @@ EXAMPLES = r"""
         state_file: /var/lib/eda/um_jobs.json
   rules:
     - name: A job failed
-      condition: event.um_job.event == "ended" and event.um_job.failed
+      condition: event.um_job.event == "ended" and event.um_job.failed == true
       action:
         run_playbook:
           name: aiqum.jobs.on_job_failure

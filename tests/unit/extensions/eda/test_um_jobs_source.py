@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.aiqum.jobs.plugins.module_utils import _client
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMHTTPError
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMHTTPError, UMTLSError
 
 SOURCE_FILE = Path(__file__).resolve().parents[4] / "extensions" / "eda" / "plugins" / "event_source" / "um_jobs.py"
 T0 = 1_800_000_000.0
@@ -246,6 +246,7 @@ def test_include_started_reports_starts_before_ends(src, monkeypatch):
 @pytest.mark.parametrize("failure, text", [
     (UMHTTPError(401, "GET", "/management-server/jobs"), "HTTP 401, authentication failed"),
     (UMHTTPError(403, "GET", "/management-server/jobs"), "HTTP 403"),
+    (UMTLSError("TLS certificate of https://um.example.com could not be verified: give ca_path"), "give ca_path"),
 ])
 def test_a_first_look_that_cannot_heal_stops_with_one_line(src, monkeypatch, failure, text):
     client = FakeClient()
