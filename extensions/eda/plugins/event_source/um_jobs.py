@@ -410,6 +410,7 @@ async def main(queue: asyncio.Queue[t.Any], args: dict[str, t.Any]) -> None:
         raise SystemExit(f"{SOURCE}: {exc}") from None
     pacer = watch.Pacer(opts["interval"], opts["max_retry_delay"], time.monotonic)
     ever_ok = False
+    unreadable: dict[str, int] = {}
     saved = source.state() if opts["state_file"] and os.path.exists(opts["state_file"]) else None
     kinds = ["started", "ended"] if opts["include_started"] else ["ended"]
     LOG.info("watching jobs on %s every %gs", client.origin, opts["interval"])
@@ -421,9 +422,10 @@ async def main(queue: asyncio.Queue[t.Any], args: dict[str, t.Any]) -> None:
                     found = await asyncio.to_thread(source.look, kind)
                     for job in found.new:
                         await queue.put(source.event(kind, job))
-                    if found.unreadable:
+                    if found.unreadable and found.unreadable != unreadable.get(kind):  # once, not every look
                         LOG.warning("skipped %d listed job(s) without a readable key or %s",
                                     found.unreadable, source.marks[kind].time_field)
+                    unreadable[kind] = found.unreadable
                     if found.baseline:
                         LOG.info("first look (%s jobs): %d job(s) already there are not reported", kind, found.read)
                     state = source.state()
