@@ -246,3 +246,40 @@ def test_a_bad_option_stops_the_rulebook_with_one_line(tmp_path, collections_pat
     assert rc != 0
     assert "aiqum.jobs.um_jobs: page_size must be a number from 1 to 1000; got 5000" in err, err
     assert "Traceback" not in err, err
+
+
+def test_include_started_gives_a_start_and_an_end_event_per_job(tmp_path, collections_path, java_home):
+    sim = Sim(tmp_path / "umsim")
+    failure_dir = tmp_path / "failures"
+    failure_dir.mkdir()
+    state_file = tmp_path / "state.json"
+    rulebook = write_rulebook(tmp_path, state_file, failure_dir)
+    doc = yaml.safe_load(rulebook.read_text())
+    doc[0]["sources"][0]["aiqum.jobs.um_jobs"].update({"include_started": True, "type": "provision_lun_*"})
+    rulebook.write_text(yaml.safe_dump(doc, sort_keys=False))
+    env = {**os.environ, "JAVA_HOME": java_home, "ANSIBLE_COLLECTIONS_PATH": collections_path,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+           "UM_HOSTNAME": "127.0.0.1", "UM_HTTP_PORT": str(sim.port), "UM_USERNAME": "operator",
+           "UM_PASSWORD": sim.passwords["operator"], "UM_CA_PATH": sim.ca}
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    run = None
+    try:
+        run = Rulebook(tmp_path, rulebook, env, "started")
+        wait_for("the first look (the state file appears)", state_file.exists, 90)
+        jobs = bulk(sim, 2, "normal", 2)
+        other_type = sim.ctl("POST", "/jobs", {"count": 1, "job": {"duration": 0.5, "type": "admin_backup"}})["keys"]
+        wait_for("a start and an end event per job", lambda: Counter(
+            (e, k) for e, k, _o in run.events()) >= Counter({(e, k): 1 for k in jobs for e in ("started", "ended")}), 60)
+        time.sleep(3 * INTERVAL)
+    finally:
+        if run:
+            run.stop()
+        sim.stop()
+    events = run.events()
+    assert Counter((e, k) for e, k, _o in events) == Counter({(e, k): 1 for k in jobs for e in ("started", "ended")})
+    assert not {k for _e, k, _o in events} & set(other_type), "the type filter was not applied"
+    for key in jobs:  # a job's start comes before its end
+        order = [e for e, k, _o in events if k == key]
+        assert order == ["started", "ended"], order
+    assert [o for e, _k, o in events if e == "started"] == ["None", "None"]
