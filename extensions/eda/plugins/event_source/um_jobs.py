@@ -248,8 +248,8 @@ def _number(name: str, value: t.Any, kind: type, low: float, high: float) -> t.A
 
 
 def _filter(name: str, value: t.Any) -> str | None:
-    if value is None:
-        return None
+    if value is None or value == "" or value == []:
+        return None  # also what a rulebook variable that defaults to '' gives
     items = value if isinstance(value, (list, tuple)) else [value]
     out = []
     for item in items:

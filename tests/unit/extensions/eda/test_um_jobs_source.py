@@ -92,7 +92,9 @@ def test_options_come_from_the_environment_and_are_checked(src, monkeypatch, tmp
     assert opts["interval"] == 5.0 and opts["include_started"] is True and opts["page_size"] == 200
     assert opts["filters"] == {"type": "provision_lun_create|provision_file_share_*", "name": "Create LUN",
                                "status": None, "parent_job_key": None}
-    assert src.read_options({"hostname": "h", "username": "u", "password": "p"})["validate_certs"] is True
+    defaults = src.read_options({"hostname": "h", "username": "u", "password": "p", "status": "", "type": []})
+    assert defaults["validate_certs"] is True and defaults["state_file"] is None
+    assert defaults["filters"] == dict.fromkeys(("type", "name", "status", "parent_job_key"))
 
 
 @pytest.mark.parametrize("args, message", [
