@@ -211,6 +211,8 @@ SOURCE = "aiqum.jobs.um_jobs"
 # Terminal values of `state` by the job table (wire and prose style); matched case-insensitively by UM.
 ENDED_STATES = "completed|aborted|normal|error|partial_failures"
 FILTERS = ("type", "name", "status", "parent_job_key")
+JOBS_PATH = "/management-server/jobs"
+UNKNOWN = "unknown"  # the outcome of a listed job that the job table does not call finished
 _TRUE = ("1", "true", "yes", "on", "y", "t")
 _FALSE = ("0", "false", "no", "off", "n", "f")
 
@@ -321,7 +323,7 @@ class Source:
         self.jobs = mods["jobs"]
         self.watch = mods["watch"]
         self.errors = mods["errors"]
-        self.path = mods["client"].JOBS_PATH
+        self.path = JOBS_PATH
         lookback = opts["lookback"]
         self.marks = {"ended": self.watch.Mark("complete_time", lookback, clock=clock)}
         if opts["include_started"]:
@@ -363,7 +365,7 @@ class Source:
         verdict = jobs.classify(job)
         outcome = action = None
         if kind == "ended":
-            outcome = verdict.outcome if verdict.terminal else jobs.UNKNOWN
+            outcome = verdict.outcome if verdict.terminal else UNKNOWN
             action = jobs.action_for(outcome, self.opts["fail_on_partial_failures"], self.opts["warn_on_warning"])
         reasons = jobs.failure_reasons(job)
         if kind == "ended":
