@@ -214,10 +214,17 @@ def test_job_key_is_percent_encoded_in_the_path(um, client):
 
 
 def test_path_parameters_cannot_change_the_path(um, client):
-    um.reset(lambda seen: (200, {"key": "x"}))
-    client.get_job("../../admin/backup?x=1#y")
-    assert um.seen[0].path == "/api/management-server/jobs/..%2F..%2Fadmin%2Fbackup%3Fx%3D1%23y"
+    key = "admin/backup?x=1#y"
+    um.reset(lambda seen: (200, {"key": key}))
+    client.get_job(key)
+    assert um.seen[0].path == "/api/management-server/jobs/admin%2Fbackup%3Fx%3D1%23y"
     assert encode_segment("a b/c:d") == "a%20b%2Fc%3Ad"
+
+
+def test_a_key_that_climbs_out_is_refused_before_sending(um, client):
+    err = raises(UMConfigError, client.get_job, "../../admin/backup?x=1#y")
+    assert "'..'" in str(err)
+    assert um.seen == []
 
 
 def test_get_job_refuses_an_answer_that_is_not_a_job(um, client):
