@@ -383,6 +383,8 @@ class UMClient:
             raise UMConfigError(f"{method} {shown}: cannot build a request to {self.origin}: "
                                 f"{one_line(_reason(exc), 120)}; check hostname and path") from None
         settings["verify"] = self._verify
+        # stream: the status line and headers first, so a body lost after them is known as answered.
+        settings["stream"] = True
         # The path that goes out must be the path that was checked: requests and urllib3 normalise URLs
         # (dot segments removed, %2e decoded), and no such step may move a request elsewhere.
         if unquote(urlsplit(prepared.url).path) != unquote(urlsplit(url).path):
@@ -429,7 +431,25 @@ class UMClient:
         except OSError as exc:
             # requests raises a bare OSError for an unreadable CA bundle, before anything is sent.
             raise UMConfigError(f"{method} {shown}: cannot use the CA file: {one_line(exc)}") from None
+        try:
+            resp.content  # pylint: disable=pointless-statement
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            resp.close()
+            if _caused_by(exc, (urllib3.exceptions.ReadTimeoutError, socket.timeout)):
+                why = f"the rest of its answer did not come within {read_timeout:g}s (request_timeout)"
+            else:
+                why = "its answer was cut off"
+            self._unreadable(method, shown, resp.status_code, why)
         return self._decode(resp, method, shown)
+
+    def _unreadable(self, method: str, shown: str, status: int, why: str) -> t.NoReturn:
+        """A status line came back (so the request was sent) but the body cannot be used."""
+        if method in WRITE_METHODS and 200 <= status < 300:
+            raise UMResponseError(
+                f"{method} {shown}: UM answered HTTP {status} but {why}: UM accepted the request and may have started "
+                "a job; it was NOT sent again. Look for the job with aiqum.jobs.um_job_info (filter on name, type or "
+                "submit_time) before retrying", status=status, operation_uncertain=True)
+        raise UMResponseError(f"{method} {shown}: UM answered HTTP {status} but {why}", status=status)
 
     def _lost(self, method: str, shown: str, why: str) -> t.NoReturn:
         if method in WRITE_METHODS:
@@ -522,11 +542,7 @@ class UMClient:
                 snippet = one_line(" ".join(text[:80].split()), 100)
                 problem = f"a body that is not JSON (starts with '{snippet}')"
         if problem and status < 300:
-            advice = ""
-            if method in WRITE_METHODS:
-                advice = (": UM accepted the request and may have started a job; it was NOT sent again. Look for the "
-                          "job with aiqum.jobs.um_job_info (filter on name, type or submit_time) before retrying")
-            raise UMResponseError(f"{method} {shown}: UM answered HTTP {status} with {problem}{advice}", status=status)
+            self._unreadable(method, shown, status, f"with {problem}")
         if 300 <= status < 400:
             location = resp.headers.get("Location")
             to = f" to '{mask_userinfo(location, 120)}'" if location else ""

@@ -105,7 +105,11 @@ request:
   description:
     - What was sent, or in check mode what would have been sent. Never the credentials; body values under
       secret-looking names (password, secret, token, ...) are masked.
-    - C(sent) is V(true) when UM answered, V(false) when nothing was sent, V(null) when the answer was lost.
+    - C(sent) says what happened on the wire. V(true) when a status line came back (UM answered, even with a
+      body that cannot be read; a write answered 2xx then also reports C(changed=true)). V(false) when nothing
+      reached UM (connection refused, a proxy that refused the CONNECT, a TLS handshake that failed, an option
+      refused before sending): safe to run again. V(null) when the request was sent but its answer was lost:
+      look for the job before running it again.
   returned: always
   type: dict
   sample: {method: POST, path: /storage-provider/luns, query: {}, body: {name: lun1}, sent: true}
@@ -151,7 +155,14 @@ long_polling:
 import json
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMError, UMHTTPError, UMResponseError
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
+    UMConfigError,
+    UMConnectionError,
+    UMError,
+    UMHTTPError,
+    UMOperationUncertain,
+    UMResponseError,
+)
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, finish_wait, wait_report
 
@@ -194,22 +205,36 @@ def run(um: UMModule) -> dict:
     try:
         answer = um.client().request(method, path, params=query, body=body)
     except UMError as exc:
-        # UM answered (an HTTP error), nothing left (connection refused), or nobody knows (answer lost).
-        if isinstance(exc, UMHTTPError):
+        # What happened on the wire: UM answered (a status line came back, whatever the body), nothing left
+        # (refused, proxy, TLS handshake, a bad option), or nobody knows (the answer was lost after sending).
+        if isinstance(exc, UMOperationUncertain):
+            request["sent"] = None
+        elif isinstance(exc, (UMHTTPError, UMResponseError)) and exc.sent:
             request["sent"] = True
+            if write and 200 <= (exc.status or 0) < 300:
+                # UM accepted the write but its answer is unreadable: it may well have started a job.
+                exc.details["changed"] = True
+        elif isinstance(exc, UMConnectionError) and exc.sent:
+            request["sent"] = None
         else:
-            request["sent"] = None if exc.details.get("operation_uncertain") or getattr(exc, "sent", False) else False
+            request["sent"] = False
         exc.details.setdefault("request", request)
         raise
     request["sent"] = True
     if answer.status not in OK_STATUSES:
         raise UMResponseError(f"{method} {path}: UM answered HTTP {answer.status}, which this module does not "
-                              "expect (200, 201, 202 or 204)", status=answer.status)
+                              "expect (200, 201, 202 or 204)", status=answer.status, changed=write, request=request)
     report = {"changed": write, "status": answer.status, "json": answer.data, "request": request}
     key = job_key_of(answer.data) if answer.status == 202 else None
     if key is None:
         return report
-    key = check_key(key)
+    try:
+        key = check_key(key)
+    except UMError as exc:
+        # UM accepted the request: the task changed something even though the key it gave cannot be used.
+        raise UMResponseError(f"{method} {path}: UM accepted the request (HTTP 202) but gave a job key that cannot "
+                              f"be used: {exc.message}", status=answer.status, changed=write, request=request,
+                              json=answer.data) from None
     report["job_key"] = key
     report["job"] = answer.data["job"]
     if not p["wait"]:
