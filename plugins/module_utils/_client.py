@@ -396,7 +396,8 @@ class UMClient:
         try:
             resp = session.send(prepared, timeout=(connect_timeout, read_timeout), allow_redirects=False, **settings)
         except requests.exceptions.ProxyError as exc:
-            raise UMProxyError(self._proxy_message(method, shown, exc, settings.get("proxies"))) from None
+            message, answered = self._proxy_message(method, shown, exc, settings.get("proxies"))
+            raise UMProxyError(message, answered=answered) from None
         except requests.exceptions.SSLError as exc:
             if _WIRE.sent:
                 self._lost(method, shown, f"the TLS connection failed after the request was sent ({_reason(exc)})")
@@ -436,9 +437,9 @@ class UMClient:
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             resp.close()
             if _caused_by(exc, (urllib3.exceptions.ReadTimeoutError, socket.timeout)):
-                why = f"the rest of its answer did not come within {read_timeout:g}s (request_timeout)"
+                why = f"but the rest of its answer did not come within {read_timeout:g}s (request_timeout)"
             else:
-                why = "its answer was cut off"
+                why = "but its answer was cut off"
             self._unreadable(method, shown, resp.status_code, why)
         return self._decode(resp, method, shown)
 
@@ -446,10 +447,10 @@ class UMClient:
         """A status line came back (so the request was sent) but the body cannot be used."""
         if method in WRITE_METHODS and 200 <= status < 300:
             raise UMResponseError(
-                f"{method} {shown}: UM answered HTTP {status} but {why}: UM accepted the request and may have started "
+                f"{method} {shown}: UM answered HTTP {status} {why}: UM accepted the request and may have started "
                 "a job; it was NOT sent again. Look for the job with aiqum.jobs.um_job_info (filter on name, type or "
                 "submit_time) before retrying", status=status, operation_uncertain=True)
-        raise UMResponseError(f"{method} {shown}: UM answered HTTP {status} but {why}", status=status)
+        raise UMResponseError(f"{method} {shown}: UM answered HTTP {status} {why}", status=status)
 
     def _lost(self, method: str, shown: str, why: str) -> t.NoReturn:
         if method in WRITE_METHODS:
@@ -459,7 +460,8 @@ class UMClient:
                 "(filter on name, type or submit_time).", operation_uncertain=True)
         raise UMConnectionError(f"{method} {shown}: {why}", sent=True)
 
-    def _proxy_message(self, method: str, shown: str, exc: Exception, proxies: t.Any) -> str:
+    def _proxy_message(self, method: str, shown: str, exc: Exception, proxies: t.Any) -> tuple[str, bool]:
+        """The message for a proxy failure, and whether the proxy answered (refused) rather than was unreachable."""
         proxy = None
         try:
             chosen = requests.utils.select_proxy(self.origin, proxies or {})
@@ -478,9 +480,9 @@ class UMClient:
                       "403": "the proxy does not allow connections to UM: ask for it to be allowed, or list UM in "
                              "NO_PROXY"}.get(status, "check HTTPS_PROXY and NO_PROXY")
             return (f"{method} {shown}: {where} refused to connect to {self.origin} (CONNECT answered HTTP {status}"
-                    f"{' ' + words if words else ''}); nothing reached UM: {advice}")
-        return (f"{method} {shown}: cannot reach {where} ({_reason(exc)}); nothing reached UM: check HTTPS_PROXY and "
-                "NO_PROXY in the environment of the host that runs the module")
+                    f"{' ' + words if words else ''}); nothing reached UM: {advice}"), True
+        return (f"{method} {shown}: cannot reach {where} ({one_line(_reason(exc), 120)}); nothing reached UM: check "
+                "HTTPS_PROXY and NO_PROXY in the environment of the host that runs the module"), False
 
     def _tls_message(self, exc: Exception) -> str:
         why = _reason(exc)

@@ -77,12 +77,12 @@ class UMTLSError(UMConnectionError):
 
 class UMProxyError(UMConnectionError):
     """The proxy (from HTTPS_PROXY / https_proxy) could not be reached or refused to connect to UM (CONNECT
-    answered 407, 403...): nothing reached UM."""
+    answered 407, 403...): nothing reached UM. `final` when the proxy answered (a refusal is not going away);
+    a proxy that could not be reached may be restarting."""
 
-    final = True
-
-    def __init__(self, message: str, **details: t.Any) -> None:
+    def __init__(self, message: str, answered: bool = True, **details: t.Any) -> None:
         super().__init__(message, sent=False, **details)
+        self.final = answered
 
 
 class UMOperationUncertain(UMError):

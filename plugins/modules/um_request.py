@@ -180,25 +180,30 @@ def job_key_of(data: object) -> str | None:
 def run(um: UMModule) -> dict:
     p = um.params
     method = p["method"].upper()
-    path = check_api_path(p["path"])
-    body = p["body"]
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            raise UMConfigError("body is a string that is not valid JSON: give a YAML dict or a JSON object") from None
-    if body is not None:
-        if method not in ("POST", "PATCH"):
-            raise UMConfigError(f"body is only sent with POST or PATCH, not with {method}")
-        if not isinstance(body, dict):
-            raise UMConfigError(f"body must be a JSON object (a YAML dict), not {type(body).__name__}: "
-                                "UM's endpoints take objects")
-    query = p["query"] or {}
-    um.hide_secrets(body)
-    request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
-    write = method in WRITE_METHODS
-    if p["wait"]:
-        um.wait_options()  # a bad wait option must fail the task before anything is sent
+    try:
+        path = check_api_path(p["path"])
+        body = p["body"]
+        if isinstance(body, str):
+            try:
+                body = json.loads(body)
+            except ValueError:
+                raise UMConfigError("body is a string that is not valid JSON: give a YAML dict or a JSON object") from None
+        if body is not None:
+            if method not in ("POST", "PATCH"):
+                raise UMConfigError(f"body is only sent with POST or PATCH, not with {method}")
+            if not isinstance(body, dict):
+                raise UMConfigError(f"body must be a JSON object (a YAML dict), not {type(body).__name__}: "
+                                    "UM's endpoints take objects")
+        query = p["query"] or {}
+        um.hide_secrets(body)
+        request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
+        write = method in WRITE_METHODS
+        if p["wait"]:
+            um.wait_options()  # a bad wait option must fail the task before anything is sent
+    except UMError as exc:
+        # Refused before anything was sent (the path is not shown: it may be a URL holding credentials).
+        exc.details.setdefault("request", {"method": method, "sent": False})
+        raise
     if write and um.check_mode:
         return {"changed": True, "request": request, "msg": f"check mode: would send {method} {path}"}
 

@@ -161,6 +161,7 @@ def test_a_proxy_that_is_down_is_blamed_on_the_proxy(um, make_client, monkeypatc
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
     err = raises(UMProxyError, make_client().request, "POST", "/storage-provider/luns", body={"name": "x"})
     assert "proxy" in str(err) and "HTTPS_PROXY" in str(err) and err.sent is False
+    assert not err.final, "a proxy that is down may come back: not final"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
