@@ -376,13 +376,12 @@ class UMClient:
         try:
             prepared = session.prepare_request(requests.Request(
                 method, url, params=_flatten(params) if params else None, data=data, headers=headers))
-            # Explicit on every request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override the session's
-            # setting, which would silently replace ca_path (or turn validate_certs=false back on).
+            # verify explicit on every request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace only a
+            # `True` (no ca_path), never a ca_path or validate_certs=false. Proxies come from the environment.
             settings = session.merge_environment_settings(prepared.url, {}, None, self._verify, None)
         except (requests.exceptions.RequestException, ValueError) as exc:
             raise UMConfigError(f"{method} {shown}: cannot build a request to {self.origin}: "
                                 f"{one_line(_reason(exc), 120)}; check hostname and path") from None
-        settings["verify"] = self._verify
         # stream: the status line and headers first, so a body lost after them is known as answered.
         settings["stream"] = True
         # The path that goes out must be the path that was checked: requests and urllib3 normalise URLs
@@ -498,6 +497,9 @@ class UMClient:
         if "certificate verify failed" not in low and "certificate" not in low:
             return (f"TLS handshake with {self.origin} failed: {why}; nothing was sent. Check that http_port is UM's "
                     "HTTPS port and that no proxy or firewall in between breaks TLS")
+        if self.ca_path and ("no certificate or crl found" in low or "pem lib" in low):
+            return (f"the CA file {one_line(self.ca_path)} holds no PEM certificate: give in ca_path (UM_CA_PATH) the "
+                    "PEM file of the CA that signed UM's certificate; nothing was sent")
         if self.ca_path:
             return (f"TLS certificate of {self.origin} could not be verified with the CA file {one_line(self.ca_path)}: "
                     f"{why}. Give the CA certificate that signed UM's certificate in ca_path (UM_CA_PATH).")
@@ -510,9 +512,10 @@ class UMClient:
         if requests.utils.get_environ_proxies(self.origin):
             return []  # through a proxy: not worth a CONNECT of our own for a message
         try:
-            ctx = ssl.create_default_context(cafile=self._verify if isinstance(self._verify, str) else None)
-            if self._verify is True and not os.environ.get("SSL_CERT_FILE"):
-                ctx.load_verify_locations(requests.certs.where())
+            # The CAs requests itself used: ca_path, else REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, else its own bundle.
+            cafile = self._verify if isinstance(self._verify, str) else (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.certs.where())
+            ctx = ssl.create_default_context(cafile=cafile)
             ctx.check_hostname = False
             with socket.create_connection((self.host, self.port), timeout=min(5.0, self.request_timeout)) as raw:
                 with ctx.wrap_socket(raw) as tls:

@@ -368,6 +368,18 @@ def test_an_expired_certificate_does_not_advise_ca_path(servers, um, pki, tmp_pa
     assert "expired" in str(err) and "ca_path" not in str(err) and "renew" in str(err)
 
 
+def test_requests_ca_bundle_still_applies_without_ca_path(um, make_client, pki, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", pki["ca_file"])
+    assert make_client(ca_path=None).get("/x") == {}
+
+
+def test_a_ca_file_without_a_certificate_says_so(um, make_client, tmp_path):
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    err = raises(UMTLSError, make_client(ca_path=str(garbage)).get, "/x")
+    assert "holds no PEM certificate" in str(err) and str(garbage) in str(err) and um.seen == []
+
+
 def test_a_get_that_times_out_on_every_try_says_how_long_in_all(um, make_client):
     um.script(Reply(None, hang=5))
     err = raises(UMConnectionError, make_client(request_timeout=0.3, read_retries=2).get, "/x")
