@@ -108,8 +108,8 @@ request:
     - C(sent) says what happened on the wire. V(true) when a status line came back (UM answered, even with a
       body that cannot be read; a write answered 2xx then also reports C(changed=true)). V(false) when nothing
       reached UM (connection refused, a proxy that refused the CONNECT, a TLS handshake that failed, an option
-      refused before sending): safe to run again. V(null) when the request was sent but its answer was lost:
-      look for the job before running it again.
+      refused before sending), so it is safe to run again. V(null) when the request was sent but its answer
+      was lost; look for the job before running it again.
   returned: always
   type: dict
   sample: {method: POST, path: /storage-provider/luns, query: {}, body: {name: lun1}, sent: true}

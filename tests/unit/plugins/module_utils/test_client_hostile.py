@@ -140,8 +140,8 @@ def test_a_utf8_byte_order_mark_before_json_is_accepted(um, make_client):
 # -- 2. nothing reached UM: say so, and say what to fix --------------------------------------------
 
 @pytest.mark.parametrize("status, words", [(407, "credentials"), (403, "NO_PROXY")])
-def test_a_proxy_that_refuses_connect_is_a_proxy_error_and_nothing_was_sent(servers, um, make_client, monkeypatch,
-                                                                           status, words):
+def test_a_proxy_that_refuses_connect_is_a_proxy_error_and_nothing_was_sent(
+        servers, um, make_client, monkeypatch, status, words):
     proxy = servers["proxy"]
     proxy.script(Reply(status, b"", {"Proxy-Authenticate": 'Basic realm="p"'}, reason="Proxy Says No"))
     monkeypatch.setenv("HTTPS_PROXY", f"http://proxyuser:{PASSWORD}@127.0.0.1:{proxy.port}")
@@ -333,8 +333,8 @@ def test_a_next_link_that_leaves_the_api_is_not_followed(um, make_client, href):
 
 
 def test_a_next_link_under_the_api_is_followed_as_given(um, make_client):
-    pages = iter([Reply(200, {"records": [{"key": "a"}], "_links": {"next": {"href": "/api/management-server/jobs?"
-                                                                                   "offset=1&order_by=x%20desc"}}}),
+    nxt = "/api/management-server/jobs?offset=1&order_by=x%20desc"
+    pages = iter([Reply(200, {"records": [{"key": "a"}], "_links": {"next": {"href": nxt}}}),
                   Reply(200, {"records": [{"key": "b"}]})])
     um.script(lambda req: next(pages))
     assert [r["key"] for r in make_client().iter_records("/management-server/jobs")] == ["a", "b"]
