@@ -14,7 +14,8 @@ reliability suite (through real Ansible tasks).
     server.close()
 
 A handler gets a `Request` and returns a `Reply` (or raw `bytes`, sent as they are). Handshake faults are set
-with `server.handshake = "hang" | "reset"`.
+with `server.handshake = "hang" | "reset" | "plain"` (plain: answer the TLS hello with a plain HTTP 400, as a
+port that is not HTTPS does).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class HostileServer:
     def __init__(self, cert: t.Any = None) -> None:
         self.seen: list[Request] = []
         self.connections = 0
-        self.handshake = "ok"        # ok | hang | reset
+        self.handshake = "ok"        # ok | hang | reset | plain
         self.release = threading.Event()
         self._handler: Handler = lambda req: Reply(200, {})
         self._lock = threading.Lock()
@@ -153,6 +154,10 @@ class HostileServer:
                     return
                 if self.handshake == "reset":
                     _reset(conn)
+                    return
+                if self.handshake == "plain":
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     return
                 try:
                     conn = self._ctx.wrap_socket(conn, server_side=True)

@@ -400,7 +400,11 @@ class UMClient:
         except requests.exceptions.SSLError as exc:
             if _WIRE.sent:
                 self._lost(method, shown, f"the TLS connection failed after the request was sent ({_reason(exc)})")
-            raise UMTLSError(self._tls_message(exc)) from None
+            message, certificate = self._tls_message(exc)
+            if certificate:
+                raise UMTLSError(message) from None
+            # A handshake that broke off (not a certificate verdict) may be UM restarting: not final.
+            raise UMConnectionError(message, sent=False) from None
         except requests.exceptions.ConnectTimeout:
             raise UMConnectionError(f"{method} {shown}: could not connect to {self.origin} within "
                                     f"{connect_timeout:g}s (nothing was sent): check hostname, http_port and the "
@@ -483,28 +487,30 @@ class UMClient:
         return (f"{method} {shown}: cannot reach {where} ({one_line(_reason(exc), 120)}); nothing reached UM: check "
                 "HTTPS_PROXY and NO_PROXY in the environment of the host that runs the module"), False
 
-    def _tls_message(self, exc: Exception) -> str:
+    def _tls_message(self, exc: Exception) -> tuple[str, bool]:
+        """The message for a TLS failure, and whether it is about the certificate (or CA file) rather than a
+        handshake that broke off."""
         why = _reason(exc)
         low = str(exc).lower()
         if "expired" in low:
             return (f"TLS certificate of {self.origin} has expired (or the clock of the host that runs the module is "
-                    "wrong): renew UM's certificate (or fix the clock); nothing was sent")
+                    "wrong): renew UM's certificate (or fix the clock); nothing was sent"), True
         if "hostname mismatch" in low or "doesn't match" in low or "not valid for" in low:
             names = self._certificate_names()
             holds = f" (it names {', '.join(one_line(n, 80) for n in names[:8])})" if names else ""
             return (f"TLS certificate of {self.origin} is not issued for '{self.host}'{holds}: set hostname to a "
-                    "name the certificate holds (or have UM's certificate reissued); nothing was sent")
+                    "name the certificate holds (or have UM's certificate reissued); nothing was sent"), True
         if "certificate verify failed" not in low and "certificate" not in low:
             return (f"TLS handshake with {self.origin} failed: {why}; nothing was sent. Check that http_port is UM's "
-                    "HTTPS port and that no proxy or firewall in between breaks TLS")
+                    "HTTPS port and that no proxy or firewall in between breaks TLS"), False
         if self.ca_path and ("no certificate or crl found" in low or "pem lib" in low):
             return (f"the CA file {one_line(self.ca_path)} holds no PEM certificate: give in ca_path (UM_CA_PATH) the "
-                    "PEM file of the CA that signed UM's certificate; nothing was sent")
+                    "PEM file of the CA that signed UM's certificate; nothing was sent"), True
         if self.ca_path:
             return (f"TLS certificate of {self.origin} could not be verified with the CA file {one_line(self.ca_path)}: "
-                    f"{why}. Give the CA certificate that signed UM's certificate in ca_path (UM_CA_PATH).")
+                    f"{why}. Give the CA certificate that signed UM's certificate in ca_path (UM_CA_PATH)."), True
         return (f"TLS certificate of {self.origin} could not be verified: {why}. If UM uses a self-signed or "
-                "private-CA certificate, give that CA certificate's PEM file in ca_path (or UM_CA_PATH).")
+                "private-CA certificate, give that CA certificate's PEM file in ca_path (or UM_CA_PATH)."), True
 
     def _certificate_names(self) -> list[str]:
         """The DNS names and addresses UM's certificate holds, for a hostname-mismatch message: one more TLS
@@ -663,7 +669,11 @@ def _never_sent(exc: Exception) -> bool:
 
 
 def _reason(exc: Exception) -> str:
-    """A short reason without URLs (which could carry user info) or nested reprs."""
+    """A short reason without URLs (which could carry user info) or nested reprs, made one printable line."""
+    return one_line(_raw_reason(exc), 160)
+
+
+def _raw_reason(exc: Exception) -> str:
     cur: t.Any = exc
     for _depth in range(6):
         if isinstance(cur, urllib3.exceptions.MaxRetryError) and cur.reason is not None:

@@ -37,7 +37,8 @@ class UMError(Exception):
     """Base class: str(error) is a complete one-line message for the user.
 
     `final` is True when asking again cannot help (a proxy refusing, a certificate, a redirect, a bad option):
-    a waiter should fail at once with the message rather than retry until its deadline.
+    a waiter should fail at once with the message rather than retry until its deadline. HTTP errors leave it
+    False: which statuses are worth asking again is the caller's policy (UMHTTPError.transient helps).
     """
 
     final = False
@@ -142,10 +143,6 @@ class UMHTTPError(UMError):
     @property
     def transient(self) -> bool:
         return self.status in TRANSIENT_STATUSES
-
-    @property
-    def final(self) -> bool:  # type: ignore[override]
-        return not self.transient
 
 
 class UMJobsNotFound(UMError):

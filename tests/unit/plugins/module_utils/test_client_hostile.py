@@ -185,6 +185,14 @@ def test_a_tls_handshake_reset_was_not_sent(um, make_client, method):
     assert "nothing was sent" in str(err) and um.seen == []
 
 
+def test_a_port_that_is_not_https_is_a_handshake_failure_not_a_certificate_one(um, make_client):
+    um.handshake = "plain"
+    err = raises(UMConnectionError, make_client().request, "POST", "/storage-provider/luns", body={"name": "x"})
+    assert not isinstance(err, (UMTLSError, UMOperationUncertain)) and err.sent is False and not err.final
+    assert "TLS handshake" in str(err) and "http_port" in str(err) and "ca_path" not in str(err)
+    assert um.seen == []
+
+
 def test_an_answer_lost_after_sending_is_still_uncertain(um, make_client):
     um.script(Reply(202, {"job": {"key": KEY}}, cut_after=10))
     err = raises(UMOperationUncertain, make_client().request, "POST", "/storage-provider/luns", body={"name": "x"})
