@@ -306,16 +306,16 @@ class UMClient:
         """GET a server-relative link UM gave us (`_links.next`), as given once it passed the same path checks
         as a user's path: it must stay under /api, whatever '..' or encoding it holds."""
         if not isinstance(href, str) or not href:
-            raise UMResponseError(f"UM gave a next link that is not a string: {one_line(repr(href), 80)}")
+            raise _final(UMResponseError(f"UM gave a next link that is not a string: {one_line(repr(href), 80)}"))
         path, _sep, query = href.partition("?")
         if path.startswith("//") or "://" in path or not path.startswith("/api/") or "#" in href \
                 or any(ord(c) < 33 or ord(c) > 126 for c in query):
-            raise UMResponseError(f"UM gave a link that is not a path under /api: {one_line(repr(href))}")
+            raise _final(UMResponseError(f"UM gave a link that is not a path under /api: {one_line(repr(href))}"))
         try:
             api_path = check_api_path(path)
         except UMConfigError:
-            raise UMResponseError(f"UM gave a link that leaves /api ('.' or '..' segments): "
-                                  f"{one_line(repr(href))}") from None
+            raise _final(UMResponseError(f"UM gave a link that leaves /api ('.' or '..' segments): "
+                                         f"{one_line(repr(href))}")) from None
         shown = api_path + ("?" + query if query else "")
         return self._send("GET", self.base_url + shown, shown, None, None, timeout, None).data
 
@@ -619,6 +619,12 @@ def _is_ipv6(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _final(exc: UMResponseError) -> UMResponseError:
+    """Mark an error that asking again cannot fix (the same server gives the same bad link)."""
+    exc.final = True
+    return exc
 
 
 def _flatten(params: t.Mapping[str, t.Any]) -> dict[str, str]:
