@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ._text import one_line
+
 # HTTP statuses worth asking again for a read: the server or a proxy in front of it is busy or restarting.
 TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))
 # A Retry-After is honoured up to this many seconds: a server cannot park a request or a wait for minutes.
@@ -34,7 +36,14 @@ _HINTS = {
 
 
 class UMError(Exception):
-    """Base class: str(error) is a complete one-line message for the user."""
+    """Base class: str(error) is a complete one-line message for the user.
+
+    `final` is True when asking again cannot help (a proxy refusing, a certificate, a redirect, a bad option):
+    a waiter should fail at once with the message rather than retry until its deadline. HTTP errors leave it
+    False: which statuses are worth asking again is the caller's policy (UMHTTPError.transient helps).
+    """
+
+    final = False
 
     def __init__(self, message: str, **details: t.Any) -> None:
         super().__init__(message)
@@ -47,7 +56,9 @@ class UMError(Exception):
 
 
 class UMConfigError(UMError):
-    """A connection or module option is unusable (bad hostname, port, CA file...)."""
+    """A connection or module option is unusable (bad hostname, port, CA file...). Nothing was sent."""
+
+    final = True
 
 
 class UMConnectionError(UMError):
@@ -62,7 +73,19 @@ class UMConnectionError(UMError):
 
 
 class UMTLSError(UMConnectionError):
-    """The server's certificate could not be verified."""
+    """The server's certificate could not be verified, or the TLS handshake failed: nothing was sent."""
+
+    final = True
+
+
+class UMProxyError(UMConnectionError):
+    """The proxy (from HTTPS_PROXY / https_proxy) could not be reached or refused to connect to UM (CONNECT
+    answered 407, 403...): nothing reached UM. `final` when the proxy answered (a refusal is not going away);
+    a proxy that could not be reached may be restarting."""
+
+    def __init__(self, message: str, answered: bool = True, **details: t.Any) -> None:
+        super().__init__(message, sent=False, **details)
+        self.final = answered
 
 
 class UMOperationUncertain(UMError):
@@ -73,22 +96,38 @@ class UMOperationUncertain(UMError):
 
 
 class UMResponseError(UMError):
-    """UM answered something this collection cannot read (not JSON, wrong shape)."""
+    """UM answered something this collection cannot read (not JSON, wrong shape, a job for another key).
+
+    `status` is the HTTP status of the answer when a status line came back, and then `sent` is True: the
+    request reached the server, whatever it did with it.
+    """
+
+    def __init__(self, message: str, status: int | None = None, **details: t.Any) -> None:
+        if status is not None:
+            details.setdefault("status", status)
+        super().__init__(message, **details)
+        self.status = status
+        self.sent = status is not None
 
 
-def one_line(text: t.Any, limit: int = 300) -> str:
-    """Server text for a one-line message: whitespace folded, control characters escaped, length capped."""
-    flat = " ".join(str(text).split())
-    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in flat)
-    return flat if len(flat) <= limit else flat[:limit - 3].rstrip() + "..."
+class UMRedirectError(UMResponseError):
+    """UM answered a redirect (301/302/307/308), which is never followed: hostname or http_port is wrong."""
+
+    final = True
 
 
 class UMHTTPError(UMError):
-    """UM answered an HTTP error; carries its status and UM's error code, message and target."""
+    """UM answered an HTTP error; carries its status and UM's error code, message and target (made one line)."""
+
+    sent = True
 
     def __init__(self, status: int, method: str, path: str, code: str | None = None,
                  um_message: str | None = None, target: str | None = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, hint: str | None = None) -> None:
+        # UM's message may span lines: its white space is folded before anything else is escaped.
+        um_message = None if um_message is None else one_line(" ".join(str(um_message).split()))
+        target = None if target is None else one_line(target, 80)
+        code = None if code is None else one_line(code, 80)
         self.status = status
         self.method = method
         self.path = path
@@ -96,13 +135,12 @@ class UMHTTPError(UMError):
         self.um_message = um_message
         self.target = target
         self.retry_after = retry_after
-        hint = _HINTS.get(status, "UM answered an error")
+        hint = hint or _HINTS.get(status, "UM answered an error")
         text = f"{method} {path}: HTTP {status}, {hint}"
         if um_message:
-            # UM's message may span lines or be long: the task's msg stays one readable line.
-            text += f". UM says: {one_line(um_message)}"
+            text += f". UM says: {um_message}"
             if target:
-                text += f" (target: {one_line(target, 80)})"
+                text += f" (target: {target})"
         super().__init__(text, status=status, um_error={"code": code, "message": um_message, "target": target})
 
     @property
@@ -126,6 +164,8 @@ class UMJobsNotFound(UMError):
 
 class UMResponseTooLarge(UMResponseError):
     """UM's answer was far larger than any job or page of jobs: refused rather than read into memory."""
+
+    final = True
 
 
 class UMWaitTimeout(UMError):

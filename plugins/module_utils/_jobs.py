@@ -21,10 +21,9 @@ from ._errors import (
     UMHTTPError,
     UMNotFound,
     UMResponseError,
-    UMResponseTooLarge,
     UMTLSError,
-    one_line,
 )
+from ._text import one_line
 
 # ---------------------------------------------------------------------------------------------
 # The table. Values are compared lower-case: servers differ in case.
@@ -683,11 +682,12 @@ class JobWaiter:
             if exc.transient:
                 raise _Transient(str(exc), exc.retry_after) from None
             raise
-        except UMResponseTooLarge:
-            raise
         except (UMConnectionError, UMResponseError) as exc:
-            # No amount of waiting fixes a certificate; a server never reached is a wrong hostname or port.
-            if isinstance(exc, UMTLSError) or (isinstance(exc, UMConnectionError) and not exc.sent and not state.seen):
+            # No amount of waiting fixes what the client calls final (a certificate, a proxy that refuses, a
+            # redirect, an absurdly large answer, a link that leaves the API); a server never reached is a wrong
+            # hostname or port.
+            if getattr(exc, "final", False) or isinstance(exc, UMTLSError) or \
+                    (isinstance(exc, UMConnectionError) and not exc.sent and not state.seen):
                 raise
             raise _Transient(str(exc)) from None
         state.seen = True

@@ -105,7 +105,11 @@ request:
   description:
     - What was sent, or in check mode what would have been sent. Never the credentials; body values under
       secret-looking names (password, secret, token, ...) are masked.
-    - C(sent) is V(true) when UM answered, V(false) when nothing was sent, V(null) when the answer was lost.
+    - C(sent) says what happened on the wire. V(true) when a status line came back (UM answered, even with a
+      body that cannot be read; a write answered 2xx then also reports C(changed=true)). V(false) when nothing
+      reached UM (connection refused, a proxy that refused the CONNECT, a TLS handshake that failed, an option
+      refused before sending), so it is safe to run again. V(null) when the request was sent but its answer
+      was lost; look for the job before running it again.
   returned: always
   type: dict
   sample: {method: POST, path: /storage-provider/luns, query: {}, body: {name: lun1}, sent: true}
@@ -151,7 +155,14 @@ long_polling:
 import json
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMError, UMHTTPError, UMResponseError
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
+    UMConfigError,
+    UMConnectionError,
+    UMError,
+    UMHTTPError,
+    UMOperationUncertain,
+    UMResponseError,
+)
 from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, masked
 
@@ -169,43 +180,58 @@ def job_key_of(data: object) -> str | None:
 def run(um: UMModule) -> dict:
     p = um.params
     method = p["method"].upper()
-    path = check_api_path(p["path"])
-    body = p["body"]
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            raise UMConfigError("body is a string that is not valid JSON: give a YAML dict or a JSON object") from None
-    if body is not None:
-        if method not in ("POST", "PATCH"):
-            raise UMConfigError(f"body is only sent with POST or PATCH, not with {method}")
-        if not isinstance(body, dict):
-            raise UMConfigError(f"body must be a JSON object (a YAML dict), not {type(body).__name__}: "
-                                "UM's endpoints take objects")
-    query = p["query"] or {}
-    um.hide_secrets(body)
-    if p["wait"]:
-        um.wait_options()  # a bad wait option must fail the task before anything is sent
-        carried = um.carried_state
-        if carried is not None:
-            # A later progress slice of this task: the request went out in the first one and is never sent again.
-            report = carried.context.get("report")
-            if not isinstance(report, dict) or not report.get("job_key"):
-                raise UMConfigError("wait_state carries no started job: leave the option out (the action plugin sets it)")
-            return wait_for_job(um, report)
-    request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
-    write = method in WRITE_METHODS
+    try:
+        path = check_api_path(p["path"])
+        body = p["body"]
+        if isinstance(body, str):
+            try:
+                body = json.loads(body)
+            except ValueError:
+                raise UMConfigError("body is a string that is not valid JSON: give a YAML dict or a JSON object") from None
+        if body is not None:
+            if method not in ("POST", "PATCH"):
+                raise UMConfigError(f"body is only sent with POST or PATCH, not with {method}")
+            if not isinstance(body, dict):
+                raise UMConfigError(f"body must be a JSON object (a YAML dict), not {type(body).__name__}: "
+                                    "UM's endpoints take objects")
+        query = p["query"] or {}
+        um.hide_secrets(body)
+        request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
+        write = method in WRITE_METHODS
+        if p["wait"]:
+            um.wait_options()  # a bad wait option must fail the task before anything is sent
+            carried = um.carried_state
+            if carried is not None:
+                # A later progress slice of this task: the request went out in the first one and is never sent
+                # again.
+                report = carried.context.get("report")
+                if not isinstance(report, dict) or not report.get("job_key"):
+                    raise UMConfigError("wait_state carries no started job: leave the option out (the action "
+                                        "plugin sets it)")
+                return wait_for_job(um, report)
+    except UMError as exc:
+        # Refused before anything was sent (the path is not shown: it may be a URL holding credentials).
+        exc.details.setdefault("request", {"method": method, "sent": False})
+        raise
     if write and um.check_mode:
         return {"changed": True, "request": request, "msg": f"check mode: would send {method} {path}"}
 
     try:
         answer = um.client().request(method, path, params=query, body=body)
     except UMError as exc:
-        # UM answered (an HTTP error), nothing left (connection refused), or nobody knows (answer lost).
-        if isinstance(exc, UMHTTPError):
+        # What happened on the wire: UM answered (a status line came back, whatever the body), nothing left
+        # (refused, proxy, TLS handshake, a bad option), or nobody knows (the answer was lost after sending).
+        if isinstance(exc, UMOperationUncertain):
+            request["sent"] = None
+        elif isinstance(exc, (UMHTTPError, UMResponseError)) and exc.sent:
             request["sent"] = True
+            if write and 200 <= (exc.status or 0) < 300:
+                # UM accepted the write but its answer is unreadable: it may well have started a job.
+                exc.details["changed"] = True
+        elif isinstance(exc, UMConnectionError) and exc.sent:
+            request["sent"] = None
         else:
-            request["sent"] = None if exc.details.get("operation_uncertain") or getattr(exc, "sent", False) else False
+            request["sent"] = False
         exc.details.setdefault("request", request)
         raise
     request["sent"] = True
@@ -222,12 +248,9 @@ def run(um: UMModule) -> dict:
     except UMConfigError as exc:
         # UM took the request and started a job: never lose it, even with a key this collection cannot poll.
         report["job_key"] = key
-        msg = (f"{method} {path} started a job (HTTP {answer.status}) whose key cannot be polled: {exc}. The request "
-               "was sent once and not again; look at the job in UM")
-        if p["wait"]:
-            raise UMError(msg, **report) from None
-        um.module.warn(msg)
-        return report
+        raise UMResponseError(f"{method} {path}: UM accepted the request (HTTP {answer.status}) and started a job "
+                              f"whose key cannot be polled: {exc}. The request was sent once and not again; look at "
+                              "the job in UM", **report) from None
     if not p["wait"]:
         return report
     return wait_for_job(um, report)

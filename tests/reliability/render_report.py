@@ -21,7 +21,7 @@ DOC = ROOT / "docs" / "reliability.md"
 START = "<!-- figures:start (written by tests/reliability/render_report.py) -->"
 END = "<!-- figures:end -->"
 SECTIONS = ["wait under faults (client + waiter)", "wait under faults (um_job_wait task)", "nothing started twice",
-            "bad input", "secrets", "load"]
+            "bad input", "hostile server", "secrets", "load"]
 
 
 def table(data: dict[str, t.Any]) -> str:
@@ -50,6 +50,15 @@ def table(data: dict[str, t.Any]) -> str:
         for c in cases:
             msg = " ".join(str(c.get("msg") or "(task succeeded)").split())[:160].replace("|", "\\|")
             lines.append(f"| {c['case']} | {c['module']} | {c['expect'].replace('|', '/')} | {msg} |")
+    hostile = (data.get("extra") or {}).get("hostile_cases") or []
+    if hostile:
+        lines += ["", "Hostile-server cases and what the task reported (one Ansible task each):", "",
+                  "| case | module | expected | sent | changed | right | message (first 160 characters) |",
+                  "|---|---|---|---|---|---|---|"]
+        for c in hostile:
+            msg = " ".join(str(c.get("msg") or "(task succeeded)").split())[:160].replace("|", "\\|")
+            lines.append(f"| {c['case']} | {c['module']} | {c['expect'].replace('|', '/')} | {c.get('sent')} | "
+                         f"{c.get('changed')} | {'yes' if c.get('right') else 'NO'} | {msg} |")
     return "\n".join(lines) + "\n"
 
 

@@ -357,5 +357,5 @@ def test_um_error_messages_become_one_capped_line():
                       target="key\nx")
     text = str(err)
     assert "\n" not in text and "\r" not in text and "\t" not in text
-    assert "UM says: Line one line two zzz" in text and text.endswith("... (target: key x)")
+    assert "UM says: Line one line two zzz" in text and text.endswith("... (target: key\\x0ax)")
     assert len(text) < 450
