@@ -33,6 +33,7 @@ from ._errors import (
     UMResponseError,
     UMTLSError,
 )
+from ._trace import traced_request
 
 REQUESTS_IMPORT_ERROR: str | None
 try:
@@ -108,6 +109,8 @@ class UMResponse(t.NamedTuple):
 
 class UMClient:
     """Talks to one Unified Manager over HTTPS with HTTP Basic authentication."""
+
+    trace = None  # an _trace.APITrace to record every exchange (feature_flags.trace_apis), set by the caller
 
     def __init__(self, hostname: str, username: str, password: str, port: int | None = None,
                  validate_certs: bool = True, ca_path: str | None = None, request_timeout: float = 30.0,
@@ -260,7 +263,7 @@ class UMClient:
             kwargs["data"] = json.dumps(body)
             kwargs["headers"] = {"Content-Type": "application/json"}
         try:
-            resp = session.request(method, url, **kwargs)
+            resp = traced_request(self.trace, session, method, url, kwargs)
         except requests.exceptions.SSLError as exc:
             raise UMTLSError(self._tls_message(exc)) from None
         except requests.exceptions.ConnectTimeout:

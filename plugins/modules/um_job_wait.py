@@ -163,6 +163,9 @@ def run(um: UMModule) -> dict:
     if params["key"] is not None and params["keys"] is not None:
         raise UMConfigError("give either key or keys, not both")
     if params["key"] is not None:
+        if params["key"].strip()[:1] == "[" and params["key"].strip()[-1:] == "]":
+            # Ansible turned a list into its text; no job key holds brackets.
+            raise UMConfigError("key takes one job key but was given a list: use keys for a list of jobs")
         keys = [check_key(params["key"])]
     elif params["keys"] is not None:
         keys = check_keys(params["keys"])
