@@ -63,6 +63,18 @@ def env_fallback(*names: str, kind: str | None = None) -> str:
     raise AnsibleFallbackNotFound
 
 
+def env_port(*names: str) -> str:
+    return env_fallback(*names, kind="port")
+
+
+def env_bool(*names: str) -> str:
+    return env_fallback(*names, kind="bool")
+
+
+def env_float(*names: str) -> str:
+    return env_fallback(*names, kind="float")
+
+
 # Mirrors plugins/doc_fragments/connection.py. Names (and the aliases user/pass) follow netapp.um_info and
 # netapp.ontap where they have them, so users can share module_defaults between the collections.
 # hostname, username and password are required unless their UM_* variable is set: checked by UMModule, so that
@@ -72,11 +84,11 @@ CONNECTION_ARGSPEC: dict[str, dict[str, t.Any]] = {
     "username": {"type": "str", "aliases": ["user"], "fallback": (env_fallback, ["UM_USERNAME"])},
     "password": {"type": "str", "aliases": ["pass"], "no_log": True, "fallback": (env_fallback, ["UM_PASSWORD"])},
     "validate_certs": {"type": "bool", "default": True,
-                       "fallback": (env_fallback, ["UM_VALIDATE_CERTS"], {"kind": "bool"})},
-    "http_port": {"type": "int", "fallback": (env_fallback, ["UM_HTTP_PORT"], {"kind": "port"})},
+                       "fallback": (env_bool, ["UM_VALIDATE_CERTS"])},
+    "http_port": {"type": "int", "fallback": (env_port, ["UM_HTTP_PORT"])},
     "ca_path": {"type": "path", "fallback": (env_fallback, ["UM_CA_PATH"])},
     "request_timeout": {"type": "float", "default": 30.0,
-                        "fallback": (env_fallback, ["UM_REQUEST_TIMEOUT"], {"kind": "float"})},
+                        "fallback": (env_float, ["UM_REQUEST_TIMEOUT"])},
     "feature_flags": {"type": "dict"},
 }
 REQUIRED_CONNECTION = {"hostname": "UM_HOSTNAME", "username": "UM_USERNAME", "password": "UM_PASSWORD"}

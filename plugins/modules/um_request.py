@@ -14,8 +14,9 @@ description:
   - Accepts C(200), C(201), C(202) and C(204). When the answer to a C(POST), C(PATCH) or C(DELETE) carries a job,
     returns its key in RV(job_key); with O(wait=true) it then waits for the job like M(aiqum.jobs.um_job_wait), with
     the same options and outcome rules.
-  - A job is recognised by the shape of the answer, whatever its status code (C(200), C(201) or C(202)):
-    C({"job": {"key": ...}}) (most operations, C(202)), C({"operationId": ...}) (for example the rediscovery of a
+  - >-
+    A job is recognised by the shape of the answer, whatever its status code (C(200), C(201) or C(202)):
+    C(job.key) (most operations, C(202)), C(operationId) (for example the rediscovery of a
     datasource, C(200)), or a top-level C(job_key) (scripts written for the predecessor API).
   - A request that changes something (C(POST), C(PATCH), C(DELETE)) is never sent twice. If its answer is lost
     the task fails saying the operation may have started and how to look for its job.
@@ -124,8 +125,8 @@ job_key:
   type: str
 job:
   description:
-    - The job; as last seen when O(wait=true), else the reference from the answer (C({"key": ...}) when the answer
-      gave only the key).
+    - The job; as last seen when O(wait=true), else the reference from the answer (a dict with only C(key) when the
+      answer gave only the key).
   returned: when the answer carried a job
   type: dict
 outcomes:

@@ -7,7 +7,6 @@ one warning for validate_certs=false, connection options required unless their v
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 
