@@ -12,6 +12,7 @@ from __future__ import annotations
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.aiqum.jobs.plugins.plugin_utils._wait_action import WaitActionBase
+from ansible_collections.aiqum.jobs.plugins.plugin_utils._warnings import merge_warnings
 
 
 class ActionModule(WaitActionBase):
@@ -33,7 +34,10 @@ class ActionModule(WaitActionBase):
             result.update(started)
             return result
         waited = self._wait_in_slices(task_vars, args, [started["job_key"]], single=True, server_seen=True)
+        warnings = merge_warnings(started.get("warnings"), waited.get("warnings"))
         started.update(waited)
+        if warnings:
+            started["warnings"] = warnings
         started["changed"] = bool(started.get("request", {}).get("sent")) and args.get("method", "GET").upper() != "GET"
         result.update(started)
         return result

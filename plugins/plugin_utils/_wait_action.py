@@ -33,6 +33,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
 )
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMError
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import CONNECTION_KEYS, WAIT_ARGSPEC, WAIT_KEYS, wait_report
+from ansible_collections.aiqum.jobs.plugins.plugin_utils._warnings import merge_warnings
 
 display = Display()
 
@@ -107,6 +108,7 @@ class WaitActionBase(ActionBase):
         seen = server_seen
         failures = 0
         host = task_vars.get("inventory_hostname", "localhost")
+        slice_warnings: list = []  # what the runs warned about (validate_certs=false, ...): once in the result
         while pending:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -115,6 +117,7 @@ class WaitActionBase(ActionBase):
             slice_args = dict(base, keys=pending, timeout=max(0.1, slice_timeout),
                               poll_interval=self._slice_interval(args, time.monotonic() - start))
             res = self._run_module(task_vars, module_name=WAIT_MODULE, module_args=slice_args)
+            slice_warnings = merge_warnings(slice_warnings, res.get("warnings"))
             polls += int(res.get("polls") or 0)
             if "pending" not in res and seen:
                 # UM answered an earlier slice: a slice that could not start (UM restarting, a 401 from a
@@ -150,7 +153,10 @@ class WaitActionBase(ActionBase):
         self._remove_tmp_path(self._connection._shell.tmpdir)
         result = WaitResult(keys=list(keys), jobs=jobs, pending=pending, elapsed=time.monotonic() - start,
                             polls=polls, long_poll=long_poll, last_error=last_error, unknown_states=unknown)
-        return self._verdict(result, args, single)
+        out = self._verdict(result, args, single)
+        if slice_warnings:
+            out["warnings"] = merge_warnings(slice_warnings, out.get("warnings"))
+        return out
 
     @staticmethod
     def _slice_interval(args: t.Mapping[str, t.Any], elapsed: float) -> float:
