@@ -219,6 +219,18 @@ def test_error_job_fails_with_its_reason(awx_run: dict[str, Any]) -> None:
     assert not failed[0]["event_data"].get("ignore_errors")
 
 
+def test_a_failed_job_is_one_failed_event(awx_run: dict[str, Any]) -> None:
+    """AWX lists each runner_on_failed event in red: the failed job is reported once, by the role's summary,
+    not first as a fatal of the module task and then again by the role."""
+    failed = [e for e in awx_run["events"] if e["event"] == "runner_on_failed"]
+    assert [e["event_data"]["task"] for e in failed] == ["Fail the play, the operation failed"], \
+        [(e["event_data"]["task"], e["event_data"]["res"].get("msg")) for e in failed]
+    assert "fatal:" not in _stdout_of([e for e in awx_run["events"] if "awx-error" in e.get("event_data", {}).get("task", "")])
+    started = _task_events(awx_run["events"], "runner_on_ok", "Start the operation and wait for its job | Create LUN awx-error")
+    assert len(started) == 1, "the module task of the error job ends ok; its outcome is in the result"
+    assert started[0]["event_data"]["res"]["outcomes"] == {started[0]["event_data"]["res"]["job_key"]: "error"}
+
+
 @pytest.mark.parametrize("run", ["awx_run", "awx_run_verbose"])
 def test_password_is_nowhere_but_runner_own_files(run: str, request: pytest.FixtureRequest, password: str) -> None:
     """The password may only be in the input env/envvars and in ansible-runner's own record of the process
