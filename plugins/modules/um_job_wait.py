@@ -66,7 +66,8 @@ EXAMPLES = r"""
         path: /storage-provider/luns
         body:
           name: lun1
-          size: {value: 10, unit: gb}
+          svm: {key: "{{ svm_key }}"}
+          space: {size: 10, unit: gb}
       register: created
 
     - name: Wait for the job, at most 30 minutes
