@@ -126,7 +126,7 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         names = ("hostname", "username", "password", "http_port", "validate_certs", "ca_path", "request_timeout")
         opts = {k: self.get_option(k) for k in names}
-        missing = [f"{k} (or UM_{k.upper()})" for k in ("hostname", "username", "password") if not opts[k]]
+        missing = [f"{k} (or UM_{k.upper()})" for k in ("hostname", "username", "password") if opts[k] is None]
         if missing:
             raise AnsibleLookupError(f"aiqum.jobs.um_job: missing {', '.join(missing)}: give them to the lookup or "
                                      "set the UM_* environment variables")

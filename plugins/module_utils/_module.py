@@ -127,7 +127,7 @@ class UMModule:
         self._client: UMClient | None = None
         if ENV_PROBLEMS:
             self.module.fail_json(msg=ENV_PROBLEMS[0])
-        missing = [f"{name} (or {var})" for name, var in REQUIRED_CONNECTION.items() if not self.params.get(name)]
+        missing = [f"{name} (or {var})" for name, var in REQUIRED_CONNECTION.items() if self.params.get(name) is None]
         if missing:
             self.module.fail_json(msg=f"missing {', '.join(missing)}: give them as options (or in module_defaults "
                                       "for group/aiqum.jobs.um) or set the UM_* environment variables")
