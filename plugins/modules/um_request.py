@@ -242,7 +242,7 @@ def run(um: UMModule) -> dict:
         key = check_key(raw_key)
     except UMConfigError:
         raise UMResponseError(f"{method} {path}: UM answered HTTP {answer.status} with {field} "
-                              f"{str(raw_key)[:60]!r}, which is not a job key; the request was sent and may have "
+                              f"{str(raw_key)[:60]!r}, which is not a UM job key; the request was sent and may have "
                               "started a job: look for it with aiqum.jobs.um_job_info", **report) from None
     if isinstance(reference, dict) and reference.get("key") != key:
         reference = dict(reference, key=key)

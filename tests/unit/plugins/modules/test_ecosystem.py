@@ -65,7 +65,7 @@ def test_an_unusable_job_handle_fails_saying_the_request_was_sent(um, run_module
     um.script("POST", DISCOVER, (200, {"operationId": "a b/../c"}))
     code, result, _out = run_module(um_request.main, {"method": "POST", "path": DISCOVER, "wait": True})
     assert code == 1 and result["changed"] is True and result["request"]["sent"] is True
-    assert "operationId" in result["msg"] and "not a job key" in result["msg"] and "um_job_info" in result["msg"]
+    assert "operationId" in result["msg"] and "is not a UM job key" in result["msg"] and "um_job_info" in result["msg"]
     assert "Traceback" not in result["msg"]
 
 
