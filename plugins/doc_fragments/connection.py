@@ -14,21 +14,23 @@ options:
     description:
       - Host name or IP address of the Unified Manager server, without a scheme, path or port.
       - If not set, the value of the E(UM_HOSTNAME) environment variable is used.
+      - Required unless E(UM_HOSTNAME) is set.
     type: str
-    required: true
   username:
     description:
       - User for HTTP Basic authentication (a local or LDAP user of Unified Manager).
       - An Operator may only read; starting operations needs a Storage or Application Administrator.
       - If not set, the value of the E(UM_USERNAME) environment variable is used.
+      - Required unless E(UM_USERNAME) is set.
     type: str
-    required: true
+    aliases: [user]
   password:
     description:
       - Password of O(username). It is never shown in output, warnings or errors.
       - If not set, the value of the E(UM_PASSWORD) environment variable is used.
+      - Required unless E(UM_PASSWORD) is set.
     type: str
-    required: true
+    aliases: [pass]
   validate_certs:
     description:
       - Whether to verify the server's TLS certificate.
@@ -53,6 +55,16 @@ options:
       - If not set, the value of the E(UM_REQUEST_TIMEOUT) environment variable is used.
     type: float
     default: 30
+  feature_flags:
+    description:
+      - Switches for diagnosis, as in C(netapp.ontap) and C(netapp.um_info). Flags this collection does not know are
+        ignored, so the same O(feature_flags) can be set in C(module_defaults) for both collections.
+      - C(trace_apis) (boolean, default V(false)) appends every HTTP exchange with Unified Manager (method, URL,
+        status, time, headers, body) to a log file on the host that runs the module. The C(Authorization) and cookie
+        headers, the password and body values under secret-looking names are written as C(***).
+      - C(trace_file) (path, default C(/tmp/aiqum_apis.log)) is that log file, created readable by its owner only.
+      - C(trace_body_length) (integer, default V(2000)) is how many characters of each body are written.
+    type: dict
 requirements:
   - "requests >= 2.30 and urllib3 >= 2 (Python libraries) on the host that runs the module, usually the controller"
 notes:

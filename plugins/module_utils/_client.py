@@ -48,6 +48,7 @@ from ._errors import (
     http_error,
 )
 from ._text import mask_userinfo, one_line, tame_json
+from ._trace import trace_exchange
 
 REQUESTS_IMPORT_ERROR: str | None
 try:
@@ -213,6 +214,7 @@ class UMClient:
     """Talks to one Unified Manager over HTTPS with HTTP Basic authentication."""
 
     MIN_REQUEST_TIMEOUT = 0.1
+    trace = None  # an _trace.APITrace to record every exchange (feature_flags.trace_apis), set by the caller
 
     def __init__(self, hostname: str, username: str, password: str, port: int | None = None,
                  validate_certs: bool = True, ca_path: str | None = None, request_timeout: float = 30.0,
@@ -423,7 +425,12 @@ class UMClient:
         _WIRE.tries = 0
         started = time.monotonic()
         try:
-            resp = session.send(prepared, timeout=(connect_timeout, read_timeout), allow_redirects=False, **settings)
+            try:
+                resp = session.send(prepared, timeout=(connect_timeout, read_timeout), allow_redirects=False,
+                                    **settings)
+            except Exception as exc:
+                trace_exchange(self.trace, prepared, started, error=type(exc).__name__)
+                raise
         except requests.exceptions.ProxyError as exc:
             message, answered = self._proxy_message(method, shown, exc, settings.get("proxies"))
             raise UMProxyError(message, answered=answered) from None
@@ -465,10 +472,13 @@ class UMClient:
         except OSError as exc:
             # requests raises a bare OSError for an unreadable CA bundle, before anything is sent.
             raise UMConfigError(f"{method} {shown}: cannot use the CA file: {one_line(exc)}") from None
+        content = None
         try:
             content = self._read_body(resp, method, shown, deadline, read_timeout)
         finally:
             resp.close()
+            trace_exchange(self.trace, prepared, started, resp, content,
+                           error=None if content is not None else "the answer's body was not read whole")
         return self._decode(resp, content, method, shown)
 
     def _read_body(self, resp: t.Any, method: str, shown: str, deadline: float, budget: float) -> bytes:

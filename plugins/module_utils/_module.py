@@ -14,32 +14,84 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.errors import AnsibleFallbackNotFound
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ._client import UMClient
 from ._errors import UMConfigError, UMError, UMOperationUncertain
+from ._flags import FeatureFlags
 from ._jobs import JobWaiter, WaitOptions, WaitState, progress_lines, results_of, summarize
 
 
-def env_fallback(*names: str) -> str:
-    """Like ansible's env_fallback, but an empty variable counts as unset (UM_HTTP_PORT= must not mean port '')."""
+# Problems found in UM_* variables while Ansible read the options; reported by UMModule as one line naming the variable.
+ENV_PROBLEMS: list[str] = []
+
+
+def _env_problem(name: str, value: str, kind: str | None) -> str | None:
+    shown = repr(value.strip()[:40])
+    if kind == "port":
+        try:
+            port = int(value.strip())
+        except ValueError:
+            port = 0
+        if not 1 <= port <= 65535:
+            return (f"{name}={shown} is not a TCP port: set {name} to a port from 1 to 65535 (or unset it "
+                    "to use 443), or give http_port")
+    elif kind == "bool":
+        try:
+            boolean(value.strip(), strict=True)
+        except TypeError:
+            return f"{name}={shown} is not a boolean: set {name} to true or false, or give validate_certs"
+    elif kind == "float":
+        try:
+            float(value.strip())
+        except ValueError:
+            return f"{name}={shown} is not a number of seconds: set {name} to seconds, for example 30, or give request_timeout"
+    return None
+
+
+def env_fallback(*names: str, kind: str | None = None) -> str:
+    """Like ansible's env_fallback, but an empty variable counts as unset (UM_HTTP_PORT= must not mean port ''),
+    and a value of the wrong kind is reported naming the variable, not the option it stood in for."""
     for name in names:
         value = os.environ.get(name)
         if value is not None and value.strip():
+            problem = _env_problem(name, value, kind)
+            if problem:
+                ENV_PROBLEMS.append(problem)
+                raise AnsibleFallbackNotFound
             return value
     raise AnsibleFallbackNotFound
 
 
-# Mirrors plugins/doc_fragments/connection.py. Names follow netapp.um_info where it has them, so users
-# can share module_defaults between the two collections.
+def env_port(*names: str) -> str:
+    return env_fallback(*names, kind="port")
+
+
+def env_bool(*names: str) -> str:
+    return env_fallback(*names, kind="bool")
+
+
+def env_float(*names: str) -> str:
+    return env_fallback(*names, kind="float")
+
+
+# Mirrors plugins/doc_fragments/connection.py. Names (and the aliases user/pass) follow netapp.um_info and
+# netapp.ontap where they have them, so users can share module_defaults between the collections.
+# hostname, username and password are required unless their UM_* variable is set: checked by UMModule, so that
+# the documentation can say so (Ansible's `required` would show them as required even when the variable is set).
 CONNECTION_ARGSPEC: dict[str, dict[str, t.Any]] = {
-    "hostname": {"type": "str", "required": True, "fallback": (env_fallback, ["UM_HOSTNAME"])},
-    "username": {"type": "str", "required": True, "fallback": (env_fallback, ["UM_USERNAME"])},
-    "password": {"type": "str", "required": True, "no_log": True, "fallback": (env_fallback, ["UM_PASSWORD"])},
-    "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["UM_VALIDATE_CERTS"])},
-    "http_port": {"type": "int", "fallback": (env_fallback, ["UM_HTTP_PORT"])},
+    "hostname": {"type": "str", "fallback": (env_fallback, ["UM_HOSTNAME"])},
+    "username": {"type": "str", "aliases": ["user"], "fallback": (env_fallback, ["UM_USERNAME"])},
+    "password": {"type": "str", "aliases": ["pass"], "no_log": True, "fallback": (env_fallback, ["UM_PASSWORD"])},
+    "validate_certs": {"type": "bool", "default": True,
+                       "fallback": (env_bool, ["UM_VALIDATE_CERTS"])},
+    "http_port": {"type": "int", "fallback": (env_port, ["UM_HTTP_PORT"])},
     "ca_path": {"type": "path", "fallback": (env_fallback, ["UM_CA_PATH"])},
-    "request_timeout": {"type": "float", "default": 30.0, "fallback": (env_fallback, ["UM_REQUEST_TIMEOUT"])},
+    "request_timeout": {"type": "float", "default": 30.0,
+                        "fallback": (env_float, ["UM_REQUEST_TIMEOUT"])},
+    "feature_flags": {"type": "dict"},
 }
+REQUIRED_CONNECTION = {"hostname": "UM_HOSTNAME", "username": "UM_USERNAME", "password": "UM_PASSWORD"}
 
 # Mirrors plugins/doc_fragments/wait.py.
 WAIT_ARGSPEC: dict[str, dict[str, t.Any]] = {
@@ -56,7 +108,8 @@ WAIT_ARGSPEC: dict[str, dict[str, t.Any]] = {
 # A progress slice shorter than this is not worth a module start (about 0.35 s each).
 MIN_SLICE = 2.0
 
-CONNECTION_KEYS = tuple(CONNECTION_ARGSPEC)
+# Every name a task may give a connection option by, aliases included (the action plugins pass them on).
+CONNECTION_KEYS = tuple(CONNECTION_ARGSPEC) + tuple(a for spec in CONNECTION_ARGSPEC.values() for a in spec.get("aliases", ()))
 # Body fields whose values are secrets, wherever they appear in a request body.
 SECRET_NAMES = re.compile(r"pass(word|wd|phrase)?$|secret|token|private_?key|api_?key|credential", re.IGNORECASE)
 MASK = "********"
@@ -81,9 +134,20 @@ class UMModule:
             spec.update(WAIT_ARGSPEC)
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
+        del ENV_PROBLEMS[:]
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self._client: UMClient | None = None
+        if ENV_PROBLEMS:
+            self.module.fail_json(msg=ENV_PROBLEMS[0])
+        missing = [f"{name} (or {var})" for name, var in REQUIRED_CONNECTION.items() if self.params.get(name) is None]
+        if missing:
+            self.module.fail_json(msg=f"missing {', '.join(missing)}: give them as options (or in module_defaults "
+                                      "for group/aiqum.jobs.um) or set the UM_* environment variables")
+        try:
+            self.flags = FeatureFlags.from_option(self.params.get("feature_flags"))
+        except UMConfigError as exc:
+            self.module.fail_json(msg=str(exc))
 
     def hide_secrets(self, data: t.Any) -> None:
         """Mask, everywhere in the task's output (result, invocation, warnings), the values that a request body
@@ -108,6 +172,16 @@ class UMModule:
             self._client = UMClient(p["hostname"], p["username"], p["password"], port=p["http_port"],
                                     validate_certs=p["validate_certs"], ca_path=p["ca_path"],
                                     request_timeout=p["request_timeout"])
+            self._client.trace = self.flags.tracer(secrets=[p["password"]])
+            if self._client.trace is not None:
+                self.module.warn(f"feature_flags.trace_apis is on: every HTTP exchange with UM is appended to "
+                                 f"{self._client.trace.path} on {os.uname().nodename} (credentials masked); "
+                                 "turn it off when done")
+            if not p["validate_certs"]:
+                # Once per task: urllib3's per-request warning is silenced by the client.
+                self.module.warn(f"validate_certs is false: the TLS certificate of {p['hostname']} is not verified, "
+                                 "so anyone on the network path could impersonate UM and read the password; "
+                                 "give UM's CA certificate in ca_path instead")
         return self._client
 
     def wait_options(self) -> WaitOptions:

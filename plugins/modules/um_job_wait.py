@@ -66,7 +66,8 @@ EXAMPLES = r"""
         path: /storage-provider/luns
         body:
           name: lun1
-          size: {value: 10, unit: gb}
+          svm: {key: "{{ svm_key }}"}
+          space: {size: 10, unit: gb}
       register: created
 
     - name: Wait for the job, at most 30 minutes
@@ -170,6 +171,9 @@ def run(um: UMModule) -> dict:
     if params["key"] is not None and params["keys"] is not None:
         raise UMConfigError("give either key or keys, not both")
     if params["key"] is not None:
+        if params["key"].strip()[:1] == "[" and params["key"].strip()[-1:] == "]":
+            # Ansible turned a list into its text; no job key holds brackets.
+            raise UMConfigError("key takes one job key but was given a list: use keys for a list of jobs")
         keys = [check_key(params["key"])]
     elif params["keys"] is not None:
         keys = check_keys(params["keys"])

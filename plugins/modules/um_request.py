@@ -11,9 +11,13 @@ short_description: Call any Unified Manager REST endpoint, and wait for the job 
 version_added: 0.1.0
 description:
   - Sends one request to a path under C(/api) of Active IQ Unified Manager and returns the answer.
-  - Accepts C(200), C(201), C(202) and C(204). When the answer carries a job (C(202 Accepted)), returns its key in
-    RV(job_key); with O(wait=true) it then waits for the job like M(aiqum.jobs.um_job_wait), with the same options
-    and outcome rules.
+  - Accepts C(200), C(201), C(202) and C(204). When the answer to a C(POST), C(PATCH) or C(DELETE) carries a job,
+    returns its key in RV(job_key); with O(wait=true) it then waits for the job like M(aiqum.jobs.um_job_wait), with
+    the same options and outcome rules.
+  - >-
+    A job is recognised by the shape of the answer, whatever its status code (C(200), C(201) or C(202)):
+    C(job.key) (most operations, C(202)), C(operationId) (for example the rediscovery of a
+    datasource, C(200)), or a top-level C(job_key) (scripts written for the predecessor API).
   - A request that changes something (C(POST), C(PATCH), C(DELETE)) is never sent twice. If its answer is lost
     the task fails saying the operation may have started and how to look for its job.
   - In check mode, C(GET) is sent and writes are not; the task reports what it would have sent.
@@ -32,9 +36,9 @@ attributes:
     support: full
 options:
   method:
-    description: HTTP method.
+    description:
+      - HTTP method, one of C(GET), C(POST), C(PATCH), C(DELETE), in any case (C(post) works too).
     type: str
-    choices: [GET, POST, PATCH, DELETE]
     default: GET
   path:
     description:
@@ -84,6 +88,12 @@ EXAMPLES = r"""
       max_records: 100
   register: luns
 
+- name: Rediscover a cluster (answers 200 with an operationId, a job) and wait for it
+  aiqum.jobs.um_request:
+    method: POST
+    path: "/management-server/admin/datasources/{{ datasource_key | urlencode }}/discover"
+    wait: true
+
 - name: Delete a LUN, start only; wait later with um_job_wait
   aiqum.jobs.um_request:
     method: DELETE
@@ -118,7 +128,9 @@ job_key:
   returned: when the answer carried a job
   type: str
 job:
-  description: The job; as last seen when O(wait=true), else the reference from the answer.
+  description:
+    - The job; as last seen when O(wait=true), else the reference from the answer (a dict with only C(key) when the
+      answer gave only the key).
   returned: when the answer carried a job
   type: dict
 outcomes:
@@ -153,6 +165,7 @@ long_polling:
 """
 
 import json
+import typing as t
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
@@ -169,18 +182,32 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule
 OK_STATUSES = (200, 201, 202, 204)
 
 
-def job_key_of(data: object) -> str | None:
-    """The job key of a 202 answer (`{"job": {"key": ...}}`), or None when no job came back."""
-    job = data.get("job") if isinstance(data, dict) else None
-    if isinstance(job, dict) and job.get("key"):
-        return str(job["key"])
+METHODS = ("GET", "POST", "PATCH", "DELETE")
+
+
+def job_handle_of(data: object) -> tuple[str, t.Any, dict] | None:
+    """The job an answer carries, by its known shapes: (where it was found, the key as given, the job reference).
+
+    `{"job": {"key": ...}}` (202 from most operations), `{"operationId": ...}` (200 from a datasource
+    rediscovery) and a top-level `job_key` (the predecessor API). None when the answer carries no job.
+    """
+    if not isinstance(data, dict):
+        return None
+    job = data.get("job")
+    if isinstance(job, dict) and job.get("key") not in (None, ""):
+        return "job.key", job["key"], job
+    for field in ("operationId", "job_key"):
+        if data.get(field) not in (None, ""):
+            return field, data[field], {"key": data[field]}
     return None
 
 
 def run(um: UMModule) -> dict:
     p = um.params
-    method = p["method"].upper()
+    method = str(p["method"]).strip().upper()
     try:
+        if method not in METHODS:
+            raise UMConfigError(f"method {str(p['method'])[:20]!r} is not one of {', '.join(METHODS)} (in any case)")
         path = check_api_path(p["path"])
         body = p["body"]
         if isinstance(body, str):
@@ -239,18 +266,22 @@ def run(um: UMModule) -> dict:
         raise UMResponseError(f"{method} {path}: UM answered HTTP {answer.status}, which this module does not "
                               "expect (200, 201, 202 or 204)", status=answer.status, changed=write, request=request)
     report = {"changed": write, "status": answer.status, "json": answer.data, "request": request}
-    key = job_key_of(answer.data) if answer.status == 202 else None
-    if key is None:
+    # A read never starts a job: a GET of a resource that mentions a job is not waited on.
+    handle = job_handle_of(answer.data) if write and answer.status in (200, 201, 202) else None
+    if handle is None:
         return report
-    report["job"] = answer.data["job"]
+    field, raw_key, reference = handle
+    if isinstance(reference, dict) and reference.get("key") != raw_key:
+        reference = dict(reference, key=raw_key)
+    report["job"] = reference
     try:
-        report["job_key"] = check_key(key)
+        report["job_key"] = check_key(raw_key)
     except UMConfigError as exc:
         # UM took the request and started a job: never lose it, even with a key this collection cannot poll.
-        report["job_key"] = key
+        report["job_key"] = raw_key
         raise UMResponseError(f"{method} {path}: UM accepted the request (HTTP {answer.status}) and started a job "
-                              f"whose key cannot be polled: {exc}. The request was sent once and not again; look at "
-                              "the job in UM", **report) from None
+                              f"whose key ({field}) cannot be polled: {exc}. The request was sent once and not again; "
+                              "look for the job with aiqum.jobs.um_job_info", **report) from None
     if not p["wait"]:
         return report
     return wait_for_job(um, report)
@@ -274,7 +305,7 @@ def wait_for_job(um: UMModule, report: dict) -> dict:
 
 def main() -> None:
     um = UMModule({
-        "method": {"type": "str", "default": "GET", "choices": ["GET", "POST", "PATCH", "DELETE"]},
+        "method": {"type": "str", "default": "GET"},
         "path": {"type": "str", "required": True},
         "query": {"type": "dict"},
         "body": {"type": "raw"},

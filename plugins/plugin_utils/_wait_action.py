@@ -21,6 +21,8 @@ import typing as t
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.aiqum.jobs.plugins.plugin_utils._warnings import merge_warnings
+
 display = Display()
 
 
@@ -41,8 +43,10 @@ class WaitActionBase(ActionBase):
             return result
         host = task_vars.get("inventory_hostname", "localhost")
         state: dict = {}
+        warnings: list = []  # what the runs warned about (validate_certs=false, ...): once in the task's result
         while True:
             answer = self._execute_module(module_args=dict(self._task.args, wait_state=state), task_vars=task_vars)
+            warnings = merge_warnings(warnings, answer.pop("warnings", None))
             for line in answer.pop("progress", None) or []:
                 display.display(f"[{host}] waiting: {line}")
             if not answer.get("waiting") or answer.get("failed"):
@@ -54,6 +58,8 @@ class WaitActionBase(ActionBase):
         self._remove_tmp_path(self._connection._shell.tmpdir)
         answer.pop("wait_state", None)
         answer.pop("waiting", None)
+        if warnings:
+            answer["warnings"] = warnings
         module_args = (answer.get("invocation") or {}).get("module_args")
         if isinstance(module_args, dict):
             module_args.pop("wait_state", None)

@@ -6,7 +6,7 @@
 AWX hands ansible-runner a private data directory: project/ (the playbook), inventory/, env/extravars
 (extra variables and survey answers) and env/envvars (what credential injectors put in the environment,
 here the UM_* variables of awx/credential_type.yml, password included). This test builds that directory,
-runs three LUN creations through the run_operation role (a long normal job, a partial-failures job and an
+waits for UM to be idle with the wait_idle role, runs three LUN creations through the run_operation role (a long normal job, a partial-failures job and an
 error job, in that order) and reads what AWX would show: the job events.
 
 Run: .venv/bin/python -m pytest tests/awx -q
@@ -217,6 +217,30 @@ def test_error_job_fails_with_its_reason(awx_run: dict[str, Any]) -> None:
     assert "aggregate aggr1 has not enough free space (40 GB asked, 12 GB free)" in msg
     assert "aggregate aggr1 has not enough free space" in failed[0]["stdout"]
     assert not failed[0]["event_data"].get("ignore_errors")
+
+
+def test_wait_idle_waits_without_a_retry_line_per_look(awx_run: dict[str, Any]) -> None:
+    """An `until` loop shows "FAILED - RETRYING" (a runner_retry event) for every look in AWX's output."""
+    events = awx_run["events"]
+    assert not [e for e in events if e["event"] == "runner_retry"], "runner_retry events in AWX's output"
+    assert "RETRYING" not in _stdout_of(events)
+    reported = [e for e in events if e["event"] == "runner_on_ok" and e["event_data"].get("task") == "Report"]
+    assert len(reported) == 1, _stdout_of(events)[:3000]
+    msg = reported[0]["event_data"]["res"]["msg"]
+    # It found the short job, waited for exactly that job, and looked again: two looks, not one per second.
+    assert msg == "Unified Manager runs no jobs in state running|aborting (looked 2 times)", msg
+
+
+def test_a_failed_job_is_one_failed_event(awx_run: dict[str, Any]) -> None:
+    """AWX lists each runner_on_failed event in red: the failed job is reported once, by the role's summary,
+    not first as a fatal of the module task and then again by the role."""
+    failed = [e for e in awx_run["events"] if e["event"] == "runner_on_failed"]
+    assert [e["event_data"]["task"] for e in failed] == ["Fail the play, the operation failed"], \
+        [(e["event_data"]["task"], e["event_data"]["res"].get("msg")) for e in failed]
+    assert "fatal:" not in _stdout_of([e for e in awx_run["events"] if "awx-error" in e.get("event_data", {}).get("task", "")])
+    started = _task_events(awx_run["events"], "runner_on_ok", "Start the operation and wait for its job | Create LUN awx-error")
+    assert len(started) == 1, "the module task of the error job ends ok; its outcome is in the result"
+    assert started[0]["event_data"]["res"]["outcomes"] == {started[0]["event_data"]["res"]["job_key"]: "error"}
 
 
 @pytest.mark.parametrize("run", ["awx_run", "awx_run_verbose"])

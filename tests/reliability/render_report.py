@@ -12,6 +12,7 @@ A run with AIQUM_RELIABILITY_UPDATE_DOC=1 does this itself at its end.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import typing as t
 from pathlib import Path
@@ -24,6 +25,15 @@ SECTIONS = ["wait under faults (client + waiter)", "wait under faults (um_job_wa
             "bad input", "hostile server", "secrets", "load"]
 
 
+# A file of the machine that ran the suite (a temporary CA file...) is shown as <tmp>/<file name>, so that the
+# shipped page names no development machine. API paths (/management-server/...) are left alone.
+_LOCAL_PATH = re.compile(r"(?<![\w.:/])/(?:work|home|root|tmp|var|private|Users)/(?:[\w.+@-]+/)*([\w.+@-]+)")
+
+
+def portable(text: str) -> str:
+    return _LOCAL_PATH.sub(r"<tmp>/\1", text)
+
+
 def table(data: dict[str, t.Any]) -> str:
     lines = [
         f"Run of {data.get('generated', '?')}: seed {data.get('seed')}, whole suite {data.get('suite_seconds')} s.",
@@ -34,7 +44,7 @@ def table(data: dict[str, t.Any]) -> str:
     rows = sorted(data.get("rows", []), key=lambda r: (SECTIONS.index(r["section"]) if r["section"] in SECTIONS
                                                        else len(SECTIONS), r["section"]))
     for row in rows:
-        notes = str(row["notes"]).replace("|", "/")
+        notes = portable(str(row["notes"])).replace("|", "/")
         lines.append(f"| {row['section']} | {row['case']} | {row['trials']} | {row['right']} | {row['wrong']} | "
                      f"{row['time_bound']} | {row['within_bound']}/{row['trials']} | {notes} |")
     scan = data.get("secret_scan") or {}
@@ -48,7 +58,7 @@ def table(data: dict[str, t.Any]) -> str:
         lines += ["", "Bad-input cases and what the task said (one Ansible task each):", "",
                   "| case | module | expected | message (first 160 characters) |", "|---|---|---|---|"]
         for c in cases:
-            msg = " ".join(str(c.get("msg") or "(task succeeded)").split())[:160].replace("|", "\\|")
+            msg = portable(" ".join(str(c.get("msg") or "(task succeeded)").split()))[:160].replace("|", "\\|")
             lines.append(f"| {c['case']} | {c['module']} | {c['expect'].replace('|', '/')} | {msg} |")
     hostile = (data.get("extra") or {}).get("hostile_cases") or []
     if hostile:

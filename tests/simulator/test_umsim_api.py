@@ -240,3 +240,27 @@ def test_accept_headers(sim: Sim, accept: str | None) -> None:
     headers = {"Accept": accept} if accept else {}
     r = sim.api("GET", "/management-server/jobs", headers=headers)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("prefix", ["/api", "/api/v2"])
+def test_rediscovery_answers_200_with_operation_id_that_is_a_job(sim: Sim, prefix: str) -> None:
+    """UM's datasource rediscovery starts a job but answers 200 {"operationId": <job key>}, not 202 {"job": ...}."""
+    ds = sim.api("POST", "/admin/datasources/clusters", prefix=prefix,
+                 json={"address": f"10.1.0.{len(prefix)}", "name": "cluster-a"}).json()
+    path = f"/management-server/admin/datasources/{quote(ds['key'], safe='')}/discover"
+    r = sim.api("POST", path, prefix=prefix, headers={"X-UMSim-Job": json.dumps({"duration": 0.3})})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert list(body) == ["operationId"] and KEY_RE.match(body["operationId"]), body
+    assert sim.ctl("GET", "/counters")["jobs_created"] == 1
+    job = sim.wait_done(body["operationId"])
+    assert job["key"] == body["operationId"]
+    assert (job["state"], job["status"], job["type"]) == ("completed", "normal", "datasource_discover")
+    assert "cluster-a" in job["name"]
+    # A rule or header scripts it like any job; an unknown datasource is 404; only writers may start it.
+    failed = sim.api("POST", path, prefix=prefix, headers={"X-UMSim-Job": json.dumps({"duration": 0.1, "status": "error"})})
+    assert sim.wait_done(failed.json()["operationId"])["status"] == "error"
+    missing = sim.api("POST", "/management-server/admin/datasources/nope/discover", prefix=prefix)
+    assert missing.status_code == 404 and missing.json()["error"]["target"] == "key"
+    assert sim.api("POST", path, prefix=prefix, user="operator").status_code == 403
+    assert sim.api("GET", path, prefix=prefix).status_code == 405

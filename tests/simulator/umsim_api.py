@@ -34,6 +34,8 @@ from umsim_store import Store
 log = logging.getLogger("umsim")
 
 JOB_ROUTE = "/management-server/jobs/{key}"
+# Rediscovery of a datasource: starts a job but answers 200 {"operationId": ...}.
+DISCOVER_ROUTE = "/management-server/admin/datasources/{key}/discover"
 JOB_FILTERS = ("key", "name", "type", "state", "status", "submit_time", "complete_time", "parent_job_key")
 PAGING_PARAMS = ("max_records", "offset", "order_by")
 #: Query parameters UM clients commonly send that do not change what we answer.
@@ -280,6 +282,7 @@ class Simulator:
                                                "DELETE": self._starter(kind, "delete")})
         r.add(DATASOURCES.collection, {"GET": self._lister(DATASOURCES), "POST": self.create_datasource})
         r.add(DATASOURCES.collection + "/{key}", {"GET": self._getter(DATASOURCES)})
+        r.add(DISCOVER_ROUTE, {"POST": self.rediscover_datasource})
         r.add("/storage-provider/data-placement", {"POST": self.data_placement})
 
     # -- entry point -------------------------------------------------------------------------------
@@ -508,15 +511,21 @@ class Simulator:
         except ScriptError as exc:
             raise ApiError(400, "invalid_parameter", exc.message, exc.target) from None
 
-    def _start(self, call: Call, body: dict[str, Any] | None, defaults: JobDefaults,
-               change: Callable[[Job], ResourceOp] | None) -> web.Response:
-        """Create the job (and the resource change it will make when it succeeds); answer 202."""
+    def _create_job(self, call: Call, body: dict[str, Any] | None, defaults: JobDefaults,
+                    change: Callable[[Job], ResourceOp] | None) -> Job:
+        """Create the job (and the resource change it will make when it succeeds); return it."""
         script = self._script(call, body)
         jobs = build_jobs(script, defaults, self.keygen, time.time())
         job = jobs[0]
         ops = [change(job)] if change is not None else []
         self.store.add(jobs, ops)
         self.counters.jobs_created += 1
+        return job
+
+    def _start(self, call: Call, body: dict[str, Any] | None, defaults: JobDefaults,
+               change: Callable[[Job], ResourceOp] | None) -> web.Response:
+        """Create the job; answer 202 with its key and link, the shape most job-starting calls use."""
+        job = self._create_job(call, body, defaults, change)
         href = f"/api/management-server/jobs/{job.key}"
         return json_response({"job": {"key": job.key, "_links": {"self": {"href": href}}}}, status=202)
 
@@ -606,6 +615,18 @@ class Simulator:
         self.store.add((), [ResourceOp(DATASOURCES.collection, key, "create", stored, time.time())])
         href = f"{call.prefix}{DATASOURCES.collection}/{quote(key, safe='')}"
         return json_response({**stored, "_links": {"self": {"href": href}}}, status=201)
+
+    async def rediscover_datasource(self, call: Call) -> web.Response:
+        """Rediscovery starts a job but answers 200 {"operationId": <job key>}, not 202 {"job": ...}, as UM does."""
+        body = await read_json_object(call.request, allow_empty=True)
+        key = call.params["key"]
+        found = [o for o in self._objects(DATASOURCES, call.prefix) if o["key"] == key]
+        if not found:
+            raise ApiError(404, "not_found", f"Datasource with key '{key}' not found.", "key")
+        defaults = JobDefaults(name=f"Discover cluster {found[0].get('name') or key}", type="datasource_discover",
+                               verb="Discover", noun="cluster")
+        job = self._create_job(call, body, defaults, None)
+        return json_response({"operationId": job.key}, status=200)
 
     async def data_placement(self, call: Call) -> web.Response:
         """202 with an aggregate recommendation: a 202 that is *not* a job, clients must not wait on it."""

@@ -66,9 +66,11 @@ def run_module(capsys, monkeypatch):
     monkeypatch.setattr(ansible_internal, "is_controller", False)
     monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
 
-    def run(main, args, check_mode=False):
+    def run(main, args, check_mode=False, drop=()):
         full = dict(CONNECTION)
         full.update(args)
+        for name in drop:
+            full.pop(name, None)
         if check_mode:
             full["_ansible_check_mode"] = True
         with patch_module_args(full):

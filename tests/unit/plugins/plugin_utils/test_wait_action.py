@@ -17,6 +17,7 @@ from ansible_collections.aiqum.jobs.plugins.action import um_request as request_
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMTLSError
 from ansible_collections.aiqum.jobs.plugins.modules import um_job_wait, um_request
 from ansible_collections.aiqum.jobs.plugins.plugin_utils import _wait_action
+from ansible_collections.aiqum.jobs.plugins.plugin_utils._warnings import merge_warnings
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, FakeJob, http_error, job, warnings_of
 
 K1 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
@@ -247,3 +248,28 @@ def test_prose_state_with_complete_time_ends_the_wait(harness, um):
                                                 "long_poll": "never"}).run()
     assert not result.get("failed") and result["outcomes"] == {K1: "warning"}
     assert um.clock() - um.t0 < 10.0
+
+
+def test_what_the_runs_warn_about_reaches_the_result_once(harness, um):
+    """validate_certs=false warns in every module run; the task shows it once, with the verdict's warnings."""
+    um.add(job(K1, 70.0, status="warning"))
+    h = harness(wait_action.ActionModule, {"key": K1, "progress_interval": 30, "validate_certs": False})
+    result = h.run()
+    texts = warnings_of(result)
+    assert len(h.runs) == 3 and not result.get("failed")
+    assert sum("validate_certs is false" in w for w in texts) == 1, texts
+    assert sum("ended with status warning" in w for w in texts) == 1, texts
+
+
+def test_um_request_keeps_the_warnings_of_its_request_run(harness, um):
+    um.add(job(K1, 40.0))
+    um.script("POST", LUNS, ACCEPTED)
+    h = harness(request_action.ActionModule, {"method": "post", "path": LUNS, "body": {"name": "l"}, "wait": True,
+                                              "validate_certs": False})
+    result = h.run()
+    assert [w for w in warnings_of(result) if "validate_certs" in w] and len(warnings_of(result)) == 1
+    assert result["changed"] is True and result["job_key"] == K1
+
+
+def test_merge_keeps_order_and_drops_repeats():
+    assert merge_warnings(["a", {"event": {"msg": "b"}}], None, ["b", "a", "c"]) == ["a", "b", "c"]
