@@ -107,6 +107,19 @@ def test_a_permanent_error_fails_at_once_with_progress_on(harness, um, fault, wo
     assert um.clock() - um.t0 < 1.0
 
 
+def test_a_permanent_error_after_the_start_fails_um_request_at_once(harness, um):
+    """Issue 10 (1): once UM has answered (um_request's start), a 403 on the polls is still final."""
+    um.add(job(K1, 600.0))
+    um.script("POST", LUNS, ACCEPTED)
+    um.outages = [(0.0, 1e9, lambda: http_error(403, JOB_PATH, "Forbidden."))]
+    h = harness(request_action.ActionModule, {"method": "POST", "path": LUNS, "body": {"name": "l"}, "wait": True,
+                                              "progress_interval": 10})
+    result = h.run()
+    assert result["failed"] and "HTTP 403" in result["msg"] and "timed out" not in result["msg"]
+    assert result["changed"] is True and result["job_key"] == K1
+    assert len(h.runs) == 1 and len(um.calls) == 1
+
+
 def test_a_job_that_is_gone_fails_at_once_with_progress_on(harness, um):
     h = harness(wait_action.ActionModule, {"key": K1, "timeout": 3600, "progress_interval": 10})
     result = h.run()
