@@ -170,7 +170,7 @@ def cases() -> list[Case]:
              lambda r: not r.get("failed") and r.get("json") == {"records": []}, "ok"),
         # 5. control characters from the server never reach the terminal raw
         Case("UM error message with ESC[2K, CR, LF", R, {**post, "path": "/storage-provider/escape-error"},
-             failed("\\x1b[2K\\x0d\\x0aok: [localhost]", changed=False), "failed, escapes shown as \\x1b"),
+             failed("\\x1b[2K ok: [localhost]", changed=False), "failed, escapes shown as \\x1b"),
         # 6. a job object for another key
         Case("job object for another key", W, {"key": "1:2:3:4", **fast},
              lambda r: r.get("failed") is True and (r.get("outcomes") or {}).get("1:2:3:4") != "normal",
