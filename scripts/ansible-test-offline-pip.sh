@@ -5,7 +5,7 @@
 # the pip wheel, which comes from the ordinary package index. Idempotent; run once per HOME.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PYTHON_BIN="${PYTHON_BIN:-$ROOT/.venv/bin/python}"
+PYTHON_BIN="${PYTHON_BIN:-${AIQUM_VENV:-$ROOT/.venv}/bin/python}"
 # The pip version ansible-test wants, read from ansible-test itself so an upgrade cannot break this.
 PIP_VERSION="$("$PYTHON_BIN" - <<'PY'
 import re, pathlib, ansible_test

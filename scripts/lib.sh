@@ -33,7 +33,7 @@ lay_collection() {
   rm -rf "$COLL_DIR"
   mkdir -p "$COLL_DIR"
   tar -C "$ROOT" -cf - \
-    --exclude=./.git --exclude=./.venv --exclude=./build --exclude=./dist --exclude=./.ansible \
+    --exclude=./.git --exclude=./.venv --exclude=./build --exclude='./build-*' --exclude=./dist --exclude=./.ansible \
     --exclude='__pycache__' --exclude=./.pytest_cache --exclude=./tests/output \
     --exclude=./tests/benchmarks/results --exclude='*.tar.gz' . | tar -C "$COLL_DIR" -xf -
   # The copy lives in the parent repository's ignored build/: ansible-test would list no files there.

@@ -115,7 +115,8 @@ jobs:
 outcomes:
   description:
     - Outcome of each job by key; V(null) while it is still running.
-    - One of V(normal), V(warning), V(partial_failures), V(error), V(aborted), V(unknown).
+    - One of V(normal), V(warning), V(partial_failures), V(error), V(aborted), V(unknown), or V(not_found) for a
+      key that Unified Manager does not know.
   returned: always
   type: dict
   sample: {"2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4": normal}
@@ -151,6 +152,12 @@ unknown_states:
   description: Jobs whose C(state) this collection does not know, by key; they were treated as still running.
   returned: when any
   type: dict
+not_found:
+  description:
+    - Keys that Unified Manager answered 404 for. The other jobs of the task are still waited on; the task then fails.
+  returned: when any
+  type: list
+  elements: str
 """
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError

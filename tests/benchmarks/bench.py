@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chart", default=str(ROOT / "docs" / "performance.png"), help="PNG chart; '' to skip")
     p.add_argument("--collections", help="collections path holding aiqum.jobs (default: ANSIBLE_COLLECTIONS_PATH)")
     p.add_argument("--work", help="scratch directory (default build/bench/work-PROFILE)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the other scenarios of the existing --out file (same profile and runs) and replace only "
+                        "those run now, so a partial run (--only) updates its part of the results and the page")
     args = p.parse_args(argv)
 
     profile = copy.deepcopy(PROFILES[args.profile])
@@ -166,9 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         ctx.stop_all()
     results["duration_s"] = round(time.monotonic() - started, 1)
     results["load_after"] = load_now()
+    out_path = Path(args.out)
+    if args.merge and out_path.exists():
+        merge_earlier(results, json.loads(out_path.read_text()), only)
     results["targets"] = [tg for s in results["scenarios"].values() for tg in s.get("targets", [])]
 
-    out_path = Path(args.out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
@@ -183,6 +188,22 @@ def main(argv: list[str] | None = None) -> int:
     met = sum(1 for tg in results["targets"] if tg["met"])
     log(f"targets met: {met} of {len(results['targets'])}")
     return 0
+
+
+def merge_earlier(results: dict[str, t.Any], earlier: dict[str, t.Any], only: list[str]) -> None:
+    """Keep the scenarios of an earlier run that this run did not measure; refuse to mix profiles or run counts."""
+    if earlier.get("profile") != results["profile"] or earlier.get("runs_per_figure") != results["runs_per_figure"]:
+        raise SystemExit(f"--merge: the earlier results are of profile {earlier.get('profile')} with "
+                         f"{earlier.get('runs_per_figure')} runs; this run is {results['profile']} with "
+                         f"{results['runs_per_figure']}: run the same, or run every scenario")
+    kept = {name: data for name, data in (earlier.get("scenarios") or {}).items() if name not in only}
+    results["scenarios"] = dict(sorted({**kept, **results["scenarios"]}.items()))
+    results["simulator_load"] = [load for load in earlier.get("simulator_load") or []
+                                 if not any(f"scenario {n[1:]}" in str(load.get("phase", "")) for n in only)] \
+        + results["simulator_load"]
+    results["merged"] = {"measured_now": only, "kept_from": earlier.get("generated"),
+                         "kept_git": (earlier.get("git") or {}).get("commit")}
+    log(f"merged: kept {', '.join(sorted(kept)) or 'nothing'} from the run of {earlier.get('generated')}")
 
 
 if __name__ == "__main__":

@@ -170,6 +170,12 @@ def write_markdown(results: dict[str, t.Any], path: Path, chart: Path | None = N
         "(`scripts/bench.sh`, about 25-30 minutes; best on a quiet machine). Every figure is the median of "
         f"{results['runs_per_figure']} runs, with min and max.")
     add("")
+    merged = results.get("merged")
+    if merged:
+        add(f"Scenarios {', '.join(s[1:] for s in merged['measured_now'])} were measured in the run below; the others "
+            f"are kept from the run of {merged.get('kept_from')} (commit `{str(merged.get('kept_git') or '?')[:12]}`) "
+            "(`scripts/bench.sh --only ... --merge`).")
+        add("")
     if results.get("profile") != "full":
         add(f"> **These figures come from the `{results['profile']}` profile: they check the harness only and mean "
             "nothing.**")
