@@ -62,16 +62,16 @@ def iso(rel: float) -> str:
 class FakeJob:
     """One job's timeline: `steps` is a list of (seconds after the wait starts, state, status).
 
-    A job has a `type` only when given one: a wait on typeless jobs asks UM no history of finished jobs and
+    A job has a `type` only when given one (job_type): a wait on typeless jobs asks UM no history of finished jobs and
     polls at the pace it has without an estimate. `tasks` gives task_reports: (start, end) seconds per task,
     shown with start_time/complete_time as they pass.
     """
 
     def __init__(self, key: str, steps: list[tuple[float, str, str]], name: str | None = None,
                  submit: float = 0.0, final: dict | None = None, fields: dict | None = None,
-                 type: str | None = None, tasks: list[tuple[float, float]] | None = None) -> None:  # noqa: A002
+                 job_type: str | None = None, tasks: list[tuple[float, float]] | None = None) -> None:
         self.key = key
-        self.type = type
+        self.type = job_type
         self.tasks = tasks or []
         self.steps = sorted(steps, key=lambda s: s[0])
         self.name = name or f"job {key}"
@@ -125,10 +125,10 @@ class FakeJob:
         return out
 
 
-def finished(key: str, type: str, submit: float, duration: float, status: str = "normal") -> FakeJob:  # noqa: A002
-    """A job of `type` that ran before the wait (submit is negative: seconds before the wait starts)."""
+def finished(key: str, job_type: str, submit: float, duration: float, status: str = "normal") -> FakeJob:
+    """A job of `job_type` that ran before the wait (submit is negative: seconds before the wait starts)."""
     return FakeJob(key, [(submit - 1.0, "running", "normal"), (submit + duration, "completed", status)],
-                   submit=submit, type=type)
+                   submit=submit, job_type=job_type)
 
 
 def job(key: str, duration: float | None, status: str = "normal", **kw: t.Any) -> FakeJob:

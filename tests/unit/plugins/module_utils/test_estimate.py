@@ -291,7 +291,7 @@ def test_a_carried_state_with_bad_learnt_fields_is_refused(field, value):
 
 def test_fake_jobs_show_task_times_as_they_pass():
     fake = FakeJob(K1, [(-1.0, "running", "normal"), (30.0, "completed", "normal")], tasks=[(0, 10), (10, 30)],
-                   type=TYPE)
+                   job_type=TYPE)
     mid = fake.snapshot(15.0)
     assert mid["type"] == TYPE
     assert [t.get("complete_time") for t in mid["task_reports"]] == [iso(10), None]
