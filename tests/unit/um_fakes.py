@@ -111,7 +111,6 @@ class FakeJob:
             job.update(self.final)
         return job
 
-
     def _tasks(self, rel: float) -> list[dict]:
         out = []
         for i, (begin, end) in enumerate(self.tasks):
