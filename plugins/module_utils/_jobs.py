@@ -14,10 +14,12 @@ import time
 import typing as t
 from dataclasses import asdict, dataclass, field, fields
 
+from . import _estimate
 from ._errors import (
     RETRY_AFTER_CAP,
     UMConfigError,
     UMConnectionError,
+    UMError,
     UMHTTPError,
     UMNotFound,
     UMResponseError,
@@ -284,6 +286,12 @@ class WaitState:
     timed_out: bool = False
     reported: dict[str, str] = field(default_factory=dict)   # what the last progress lines said of each job
     context: dict[str, t.Any] = field(default_factory=dict)  # what the module carries along (um_request's answer)
+    # What standard polling learnt about when jobs end (see _estimate): durations of recently finished jobs per
+    # job type (asked once per type and wait; [] when nothing usable came back or the request failed), each job's
+    # submit time on the waiter's clock, and each job's last window [early, expected, late, source] in seconds.
+    history: dict[str, list[float]] = field(default_factory=dict)
+    submitted: dict[str, float] = field(default_factory=dict)
+    estimates: dict[str, list] = field(default_factory=dict)
     version: int = _STATE_VERSION
 
     @property
@@ -319,10 +327,18 @@ class WaitState:
         numbers_ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                          for v in (state.started, state.deadline, state.polls, state.failures, state.rounds,
                                    state.next_poll, state.elapsed))
-        maps_ok = all(isinstance(v, dict) for v in (state.jobs, state.unknown_states, state.reported, state.context))
-        if not (lists_ok and numbers_ok and maps_ok and set(state.pending) <= set(state.keys)):
+        maps_ok = all(isinstance(v, dict) for v in (state.jobs, state.unknown_states, state.reported, state.context,
+                                                    state.history, state.submitted, state.estimates))
+        learnt_ok = maps_ok and all(isinstance(v, list) and all(_finite(d) for d in v) for v in state.history.values()) \
+            and all(_finite(v) for v in state.submitted.values()) \
+            and all(isinstance(v, list) for v in state.estimates.values())
+        if not (lists_ok and numbers_ok and learnt_ok and set(state.pending) <= set(state.keys)):
             raise bad
         return state
+
+
+def _finite(value: t.Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,6 +498,8 @@ class JobWaiter:
     IGNORED_IF_UNDER = 0.5
     GRACE = 0.5           # extra time beyond a long poll's poll_timeout for the answer to arrive
     MIN_REQUEST = 0.1     # with less time than this left, no request is sent
+    HISTORY_TIMEOUT = 5.0  # the most one history request (finished jobs of a type) may take
+    HISTORY_TYPES = 10     # job types whose history one wait asks for, at most
 
     def __init__(self, client: t.Any, options: WaitOptions | None = None,
                  clock: t.Callable[[], float] | None = None, sleep: t.Callable[[float], None] | None = None,
@@ -537,7 +555,9 @@ class JobWaiter:
             # Still finding out about long polling, and a job just turned out finished: ask again at once.
             trying = state.long_poll is None and len(state.pending) < before
             if state.pending and not state.long_poll and not trying:
-                state.next_poll = self.clock() + self._interval(state)
+                if state.long_poll is False:
+                    self._learn(state)
+                state.next_poll = self.clock() + self._gap(state)
         if state.pending and self._stop == state.deadline:
             self._pause_until(state.deadline)  # the last moments, too short for a request, still belong to the wait
         now = self.clock()
@@ -699,6 +719,70 @@ class JobWaiter:
         if left < self.MIN_REQUEST:
             return None
         return min(float(self.client.request_timeout), left)
+
+    # -- standard polling that knows when to look (see _estimate) ----------------------------------
+
+    def _learn(self, state: WaitState) -> None:
+        """Note when each newly seen job was submitted, and ask once per job type how long such jobs took.
+
+        The history request is one short GET per type and wait, made only while time is left in the slice; its
+        failure is noted (an empty history) and never fails or holds up the wait.
+        """
+        now = self.clock()
+        for key in state.pending:
+            job = state.jobs.get(key)
+            if job is not None and key not in state.submitted:
+                state.submitted[key] = now - _estimate.first_age(job, now)
+        for kind in self._types(state):
+            now = self.clock()
+            budget = min(self.HISTORY_TIMEOUT, float(self.client.request_timeout), self._stop - now, state.deadline - now)
+            if budget < self.MIN_REQUEST:
+                return  # the next slice asks
+            state.history[kind] = []
+            state.polls += 1
+            try:
+                page = self.client.get(_estimate.HISTORY_PATH,
+                                       params={"type": kind, "state": "completed",
+                                               "max_records": _estimate.HISTORY_RECORDS},
+                                       timeout=budget, retry=False)
+            except UMError:
+                continue
+            records = page.get("records") if isinstance(page, dict) else None
+            if isinstance(records, list):
+                state.history[kind] = _estimate.durations(records, exclude=set(state.keys))
+
+    def _types(self, state: WaitState) -> list[str]:
+        """Job types of pending jobs whose history is not known yet, within the per-wait cap."""
+        out: list[str] = []
+        for key in state.pending:
+            kind = state.jobs.get(key, {}).get("type")
+            # A type goes into a filter: '|' or '*' there would mean OR or a wildcard.
+            if not isinstance(kind, str) or not kind or len(kind) > 200 or any(c in kind for c in "|*,") \
+                    or kind in state.history or kind in out:
+                continue
+            out.append(kind)
+        return out[:max(0, self.HISTORY_TYPES - len(state.history))]
+
+    def _gap(self, state: WaitState) -> float:
+        """Seconds to the next standard poll: the soonest any pending job wants a look. A job without an estimate
+        wants one at today's pace (_interval), so a wait with no history and no progress polls as before."""
+        fallback = self._interval(state)
+        now = self.clock()
+        gaps = []
+        for key in state.pending:
+            job = state.jobs.get(key)
+            if job is None or key not in state.submitted:
+                gaps.append(fallback)
+                continue
+            age = now - state.submitted[key]
+            kind = job.get("type")
+            window = _estimate.estimate(job, age, state.history.get(kind) if isinstance(kind, str) else None)
+            if window is None:
+                state.estimates.pop(key, None)
+            else:
+                state.estimates[key] = window.as_list()
+            gaps.append(_estimate.next_gap(age, window, fallback, self.opts.max_poll_interval))
+        return min(gaps) if gaps else fallback
 
     def _interval(self, state: WaitState) -> float:
         o = self.opts

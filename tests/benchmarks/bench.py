@@ -37,7 +37,7 @@ import scenarios  # noqa: E402
 from harness import ROOT, Runner, git_info, load_now, log, machine_info  # noqa: E402
 
 SCHEMA = 1
-SCENARIOS = ("s1", "s2", "s3", "s4", "s5")
+SCENARIOS = ("s1", "s2", "s3", "s4", "s5", "s6")
 
 PROFILES: dict[str, dict[str, t.Any]] = {
     # What `make bench` runs: every figure the median of 5 runs. About 25-30 minutes on 2 cores.
@@ -48,6 +48,8 @@ PROFILES: dict[str, dict[str, t.Any]] = {
         "s3": {"jobs": 10000, "page": 1000},
         "s4": {"pairs": 10},
         "s5": {"polls": 1000, "duration": 10},
+        "s6": {"durations": [8, 9, 10, 11, 12], "spread": 0.05, "history": 4, "gap": 1.5,
+               "long": 600, "long_spread": 0.10, "long_runs": 1},
     },
     # The CI smoke: every contender and code path (the loops' extrapolation too), twice, at toy sizes.
     "smoke": {
@@ -57,6 +59,8 @@ PROFILES: dict[str, dict[str, t.Any]] = {
         "s3": {"jobs": 50, "page": 20},
         "s4": {"pairs": 1},
         "s5": {"polls": 20, "duration": 2},
+        "s6": {"durations": [3], "spread": 0.05, "history": 3, "gap": 0.5, "long": 12, "long_spread": 0.10,
+               "long_runs": 1},
     },
 }
 
@@ -153,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         if "s5" in only:
             log("scenario 5: the simulator under 1000 long polls")
             out["s5"] = scenarios.scenario5(ctx, profile["s5"])
+        if "s6" in only:
+            log("scenario 6: standard polling that knows when to look")
+            out["s6"] = scenarios.scenario6(ctx, profile["s6"])
+            results["simulator_load"].append(out["s6"].pop("sim_cpu"))
     except KeyboardInterrupt:
         log("interrupted: stopping what this run started")
         ctx.runner.end_all()

@@ -26,6 +26,7 @@ SCENARIO_TITLES = {
     "s3": "3. Listing",
     "s4": "4. Per-task overhead",
     "s5": "5. The simulator itself",
+    "s6": "6. Standard polling that knows when to look",
 }
 METRIC_NAMES = {
     "lag_s": "lag after the job ended",
@@ -48,6 +49,13 @@ METRIC_NAMES = {
 
 # Why a target is missed and what would close it, by target id prefix. Shown only when missed.
 MISSES: dict[str, str] = {
+    "s6.": (
+        "**Cause (plugins/module_utils/_estimate.py `next_gap`, `_jobs.py` `_gap`).** The schedule looks "
+        "densely inside the window the history gives (every 0.12 x sqrt(expected seconds)) and sparsely before "
+        "it; lag and GETs trade against each other through that factor and the window's margins. On a busy "
+        "machine the controller's own work after the answer (module exit, action plugin, ansible-playbook) adds "
+        "to the waiter's lag as to the loops'. **What would close it:** re-run on a quiet machine; tune "
+        "DENSE_FACTOR and the margins of `from_history`."),
     "s1.longpoll.gets": (
         "**Cause (plugins/plugin_utils/_wait_action.py with plugins/module_utils/_jobs.py `_long_poll`).** The "
         "um_job_wait action plugin waits in slices of `progress_interval` (default 30 s) so that it can print "
@@ -300,6 +308,16 @@ SCENARIO_TEXT = {
            "then encoding ~13 MB of JSON) about 85 %; the controller then decodes and tags the result again."),
     "s4": ("One job read by key, by `ansible.builtin.uri` and by `aiqum.jobs.um_job_info`, as separate tasks in "
            "turns (after one warm-up pair); a task's time runs from its start to its result on the controller."),
+    "s6": ("On a server that ignores long polling (so um_job_wait polls), jobs of 8, 9, 10, 11 and 12 s, each of a "
+           "type that has run a few times before (4 finished jobs within +-5 % of its duration), and one job of 10 "
+           "minutes whose type's 5 recent durations vary by +-10 %. um_job_wait reads those durations once (one "
+           "list request per type and wait, counted in its GETs) and the job's task progress, looks sparsely "
+           "before the expected end and densely around it. Beside it, in the same run: the same waiter on a job "
+           "whose type has no history and no task reports (the pace without an estimate, as before), and the "
+           "`uri` loops with `delay: 1` and `delay: 5` (short jobs) or a fixed `delay: 10` (the long job). "
+           "**Lag** and **GETs** as in scenario 1; the waiter's GETs are its own request count (`polls`), "
+           "the loops' are the simulator's count for the job. The targets are on the mean over every valid run "
+           "of the case; rows per duration follow."),
     "s5": ("1000 jobs and one long poll (`poll_timeout=60`) per job on its own HTTPS connection, from a separate "
            "aiohttp client process; the simulator's gauge must show all 1000 held before the first job ends. "
            "The answer delay is the time from the job's end to the arrival of the answer's headers. Each run "

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiqum.jobs maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The five comparisons of the benchmark suite (see docs/performance.md for what each one means).
+"""The six comparisons of the benchmark suite (see docs/performance.md for what each one means).
 
 Each scenario takes the run context and its part of the profile and returns a dict with its figures
 (harness.Figure.as_dict()), its targets (id, text, met, detail) and what the simulator spent meanwhile.
@@ -625,3 +625,159 @@ def _slim(runs: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
             s[k] = round(v, 4) if isinstance(v, float) else v
         out.append(s)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 6: standard polling that knows when to look (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+S6_CONTENDERS = {
+    "wait_est": "um_job_wait, server ignores long polling, the job's type has run before",
+    "wait_plain": "um_job_wait, server ignores long polling, no history or task progress (the pace without an estimate)",
+    "uri_d1": "uri until/retries, delay: 1",
+    "uri_d5": "uri until/retries, delay: 5",
+    "uri_d10": "uri until/retries, delay: 10 (a fixed 10 s loop)",
+}
+
+
+def _s6_run(ctx: Context, sim: Simulator, case: str, contender: str, duration: float, rep: int,
+            spread: float, history: int) -> dict[str, t.Any]:
+    """One job of `duration` s on a server that ignores long polling. For `wait_est` the job's type has `history`
+    finished jobs of durations within +-spread; `wait_plain` gets a type never seen and no task reports."""
+    kind = f"bench_s6_{contender}_{duration:g}_{rep}_{uuid.uuid4().hex[:6]}"
+    # The playbook starts the job itself, right before the measured task; the job is found again by its name.
+    script: dict[str, t.Any] = {"duration": duration, "status": "normal", "type": kind, "name": kind}
+    if contender == "wait_est":
+        sim.ctl("POST", "/jobs", {"count": history, "job": {"type": kind, "status": "normal"}, "seed": 11 + rep,
+                                  "spread": [duration * (1 - spread), duration * (1 + spread)], "ended_ago": 5})
+    elif contender == "wait_plain":
+        script["tasks"] = []
+    conn = sim.connection_vars()
+    run: dict[str, t.Any] = {"case": case, "contender": contender, "duration": duration, "rep": rep}
+    if contender.startswith("wait_"):
+        res = ctx.runner.playbook(f"s6-{contender}-{duration:g}", "s6_wait.yml", dict(conn, job_script=script))
+    else:
+        delay = int(contender[len("uri_d"):])
+        res = ctx.runner.playbook(f"s6-{contender}-{duration:g}", "s6_uri.yml",
+                                  dict(conn, job_script=script, poll_delay=delay,
+                                       poll_retries=int(duration / delay) + 30))
+    listed = sim.api("GET", "/management-server/jobs", params={"name": kind, "max_records": 1}).json()["records"]
+    key = listed[0]["key"] if listed else ""
+    ret, begin = res.last("task_ok", "Measured"), res.first("task_start", "Measured")
+    t_ret = ret["t"] if ret else None
+    t_begin = begin["t"] if begin else None
+    by_job = sim.counters()["by_job"].get(key, 0)
+    # The waiter's own count includes its one look at the type's history (a list request, not by job key).
+    gets = ret.get("polls") if (ret and contender.startswith("wait_")) else by_job
+    job = sim.job(key) if key else {}
+    end = iso_epoch(job["complete_time"]) if job.get("complete_time") else None
+    ok = res.rc == 0 and t_ret is not None and end is not None and gets is not None
+    run.update(rc=res.rc, gets=gets, gets_by_job=by_job, end=end, t_return=t_ret, t_begin=t_begin,
+               lag=(t_ret - end) if ok else None)
+    run["valid"] = bool(ok and t_begin is not None and t_begin < end - 0.5)
+    if not run["valid"]:
+        log(f"s6 run {contender} {duration:g}s #{rep} not valid (rc {res.rc}, log {res.log_file})")
+    return run
+
+
+def scenario6(ctx: Context, p6: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Short jobs (8-12 s) with history, beside the uri loops; one long job with +-10 % history, beside today's pace
+    and a fixed 10 s loop. Everything on one staggered timeline against one simulator that ignores long polls."""
+    sim = ctx.simulator("s6-ignore", long_poll="ignore")
+    short, long_d = p6["durations"], p6["long"]
+    plan: list[tuple[str, str, float]] = []
+    for _rep in range(ctx.runs):
+        for d in short:
+            plan += [("short", c, d) for c in ("wait_est", "wait_plain", "uri_d1", "uri_d5")]
+    for _rep in range(p6.get("long_runs", 1)):
+        plan += [("long", c, long_d) for c in ("wait_est", "wait_plain", "uri_d10")]
+    # The long runs first: they start together and end apart, the short ones fill the timeline meanwhile.
+    plan.sort(key=lambda p: p[0] != "long")
+    lengths = [p[2] for p in plan]
+    offsets = stagger(lengths, p6["gap"])
+    reps: dict[tuple[str, str, float], int] = {}
+    jobs = []
+    for off, (case, c, d) in zip(offsets, plan):
+        rep = reps[(case, c, d)] = reps.get((case, c, d), -1) + 1
+        jobs.append((off, lambda case=case, c=c, d=d, rep=rep: _s6_run(ctx, sim, case, c, d, rep, p6["spread"] if
+                                                                       case == "short" else p6["long_spread"],
+                                                                       p6["history"])))
+    log(f"scenario 6: {len(jobs)} runs over ~{max(o + d for o, d in zip(offsets, lengths)):.0f} s")
+    cpu0 = sim.cpu_seconds()
+    t0 = time.monotonic() + 1.0
+
+    def timed(offset: float, fn: t.Callable[[], dict[str, t.Any]]) -> dict[str, t.Any]:
+        delay = t0 + offset - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        return fn()
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(jobs)) as ex:
+        runs = [f.result() for f in [ex.submit(timed, off, fn) for off, fn in jobs]]
+    wall = time.monotonic() - started
+    out = _scenario6_figures(runs, p6)
+    out["sim_cpu"] = {"phase": "scenario 6 (standard polling that knows when to look)", "wall_s": round(wall, 1),
+                      "sim_cpu_s": round(sim.cpu_seconds() - cpu0, 2), "sims": 1}
+    return out
+
+
+def _mean(values: t.Iterable[float | None]) -> float | None:
+    vals = [float(v) for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def _scenario6_figures(runs: list[dict[str, t.Any]], p6: dict[str, t.Any]) -> dict[str, t.Any]:
+    figures: list[Figure] = []
+    targets: list[dict[str, t.Any]] = []
+    valid = [r for r in runs if r["valid"]]
+    short_case = ", ".join(f"{d:g}" for d in p6["durations"]) + " s jobs, all"
+    long_case = f"{p6['long']:g} s job, history +-{p6['long_spread'] * 100:g} %"
+    means: dict[tuple[str, str, str], float | None] = {}
+    for case_id, case, contenders in (("short", short_case, ("wait_est", "wait_plain", "uri_d1", "uri_d5")),
+                                      ("long", long_case, ("wait_est", "wait_plain", "uri_d10"))):
+        for c in contenders:
+            rs = [r for r in runs if r["case"] == case_id and r["contender"] == c]
+            ok = [r for r in rs if r["valid"]]
+            lag = Figure("s6", case, S6_CONTENDERS[c], "lag_s", "s", [r["lag"] for r in ok])
+            gets = Figure("s6", case, S6_CONTENDERS[c], "gets", "GETs", [r["gets"] for r in ok])
+            if len(ok) < len(rs):
+                lag.note = gets.note = f"{len(rs) - len(ok)} of {len(rs)} runs invalid (see results.json runs)"
+            means[(case_id, c, "lag")] = _mean(r["lag"] for r in ok)
+            means[(case_id, c, "gets")] = _mean(r["gets"] for r in ok)
+            figures += [lag, gets]
+        if case_id == "short":
+            for d in p6["durations"]:
+                for c in contenders:
+                    ok = [r for r in valid if r["case"] == "short" and r["contender"] == c and r["duration"] == d]
+                    figures.append(Figure("s6", f"{d:g} s job", S6_CONTENDERS[c], "lag_s", "s", [r["lag"] for r in ok]))
+                    figures.append(Figure("s6", f"{d:g} s job", S6_CONTENDERS[c], "gets", "GETs",
+                                          [r["gets"] for r in ok]))
+    est_lag, d1_lag = means[("short", "wait_est", "lag")], means[("short", "uri_d1", "lag")]
+    est_gets, d5_gets = means[("short", "wait_est", "gets")], means[("short", "uri_d5", "gets")]
+    if None not in (est_lag, d1_lag):
+        targets.append({"id": "s6.short.lag", "scenario": "s6", "case": short_case,
+                        "text": "with history: mean lag <= the delay: 1 loop's", "met": est_lag <= d1_lag,
+                        "detail": f"mean {est_lag:.2f} s vs {d1_lag:.2f} s"})
+    if None not in (est_gets, d5_gets):
+        targets.append({"id": "s6.short.gets", "scenario": "s6", "case": short_case,
+                        "text": "with history: mean GETs per job <= the delay: 5 loop's + 2 (the history request "
+                                "counted)", "met": est_gets <= d5_gets + 2,
+                        "detail": f"mean {est_gets:.1f} vs {d5_gets:.1f} + 2"})
+    l_est, l_plain = means[("long", "wait_est", "lag")], means[("long", "wait_plain", "lag")]
+    g_est, g_d10 = means[("long", "wait_est", "gets")], means[("long", "uri_d10", "gets")]
+    if None not in (l_est, l_plain):
+        targets.append({"id": "s6.long.lag", "scenario": "s6", "case": long_case,
+                        "text": "with history: lag <= a third of the pace without an estimate",
+                        "met": l_est <= l_plain / 3, "detail": f"mean {l_est:.2f} s vs {l_plain:.2f} s / 3"})
+    if None not in (g_est, g_d10):
+        targets.append({"id": "s6.long.gets", "scenario": "s6", "case": long_case,
+                        "text": "with history: no more GETs than a fixed 10 s loop", "met": g_est <= g_d10,
+                        "detail": f"mean {g_est:.1f} vs {g_d10:.1f}"})
+    for f in figures:
+        if f.contender == S6_CONTENDERS["wait_est"] and f.case in (short_case, long_case):
+            tg = [x for x in targets if x["case"] == f.case and x["id"].endswith("lag" if f.metric == "lag_s" else "gets")]
+            if tg:
+                f.target, f.met = tg[0]["text"].replace("with history: ", "") + " (on the mean)", tg[0]["met"]
+    return {"figures": [f.as_dict() for f in figures], "targets": targets, "runs": _slim(runs),
+            "means": {f"{k[0]}.{k[1]}.{k[2]}": (None if v is None else round(v, 4)) for k, v in means.items()}}

@@ -89,6 +89,10 @@ class RecordingClient:
     def list_jobs(self, *args: t.Any, **kw: t.Any) -> t.Any:
         return self._call(self.client.list_jobs, *args, **kw)
 
+    def get(self, *args: t.Any, **kw: t.Any) -> t.Any:
+        """The waiter's one look per job type at recently finished jobs (issue 11)."""
+        return self._call(self.client.get, *args, **kw)
+
 
 @dataclass
 class Trial:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -162,3 +163,42 @@ def test_bulk_10000_jobs_paged_fast(sim: Sim, listed: dict[str, Any]) -> None:
     time.sleep(max(0.0, t0 + 1.05 - time.monotonic()))
     done = _get(sim, state="completed", status="warning", max_records=1)
     assert done["total_records"] == 10_000
+
+
+def _epoch(text: str) -> float:
+    return datetime.datetime.fromisoformat(text).timestamp()
+
+
+def test_history_of_a_type_ran_back_to_back_in_the_past(sim: Sim) -> None:
+    """`ended_ago` makes finished jobs of a type, as the waiter's estimate reads them (issue 11)."""
+    before = time.time()
+    keys = sim.ctl("POST", "/jobs", {"count": 4, "job": {"type": "history_probe", "status": "normal"},
+                                     "spread": [9.0, 11.0], "seed": 3, "ended_ago": 30})["keys"]
+    page = _get(sim, type="history_probe", state="completed", max_records=5)
+    records = page["records"]
+    assert [r["key"] for r in records] == list(reversed(keys))  # newest first
+    spans = [_epoch(r["complete_time"]) - _epoch(r["submit_time"]) for r in records]
+    assert all(9.0 <= s <= 11.0 for s in spans) and len(set(spans)) == 4
+    # Back to back: each one submitted when the one before it ended; the newest ended 30 s ago.
+    for newer, older in zip(records, records[1:]):
+        assert _epoch(newer["submit_time"]) == pytest.approx(_epoch(older["complete_time"]), abs=0.002)
+    assert before - 30 - 0.01 <= _epoch(records[0]["complete_time"]) <= time.time() - 30 + 0.01
+    # Task times lie within each job, as a finished job shows them.
+    tasks = records[0]["task_reports"]
+    assert tasks and all("start_time" in t and "complete_time" in t for t in tasks)
+    assert _epoch(tasks[-1]["complete_time"]) == pytest.approx(_epoch(records[0]["complete_time"]), abs=0.002)
+
+
+def test_running_job_shows_task_times_as_they_pass(sim: Sim) -> None:
+    key = sim.start_job({"duration": 3.0, "type": "history_probe_running"})
+    time.sleep(1.5)
+    job = sim.api("GET", f"{JOBS}/{key}", user="operator").json()
+    done = [t for t in job["task_reports"] if t.get("complete_time")]
+    assert "complete_time" not in job and len(done) == 1 and done[0]["start_time"] == job["submit_time"]
+    assert job["type"] == "history_probe_running"
+
+
+@pytest.mark.parametrize("bad", [-1, "10", True])
+def test_bad_ended_ago_is_400(sim: Sim, bad: Any) -> None:
+    r = sim.http.request("POST", f"{sim.url}/_umsim/jobs", json={"count": 1, "ended_ago": bad}, timeout=30)
+    assert r.status_code == 400 and "ended_ago" in r.text

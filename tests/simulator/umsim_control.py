@@ -332,9 +332,13 @@ class ControlChannel:
         return json_response(self.sim.counters.snapshot())
 
     async def create_jobs(self, request: web.BaseRequest) -> web.Response:
-        """Bulk creation for listing tests and benchmarks: N jobs in one SQLite transaction."""
+        """Bulk creation for listing tests and benchmarks: N jobs in one SQLite transaction.
+
+        With `ended_ago` the jobs are history: they ran back to back in the past, the last one ending that many
+        seconds ago, each with its own submit_time and complete_time (and task times), as finished jobs of a type.
+        """
         body = await read_json_object(request, allow_empty=True)
-        _check_fields(body, {"count", "job", "spread", "seed"}, "jobs")
+        _check_fields(body, {"count", "job", "spread", "seed", "ended_ago"}, "jobs")
         count = _int(body.get("count", 1), "count", 1, MAX_BULK, "count")
         try:
             script = JobScript.parse(body.get("job"), target="job")
@@ -348,12 +352,25 @@ class ControlChannel:
                     or not 0 <= spread[0] <= spread[1]):
                 raise ApiError(400, "invalid_parameter", "'spread' must be [min, max] with 0 <= min <= max",
                                "spread")
+        ended_ago = body.get("ended_ago")
+        if ended_ago is not None:
+            ended_ago = _number(ended_ago, "ended_ago")
         now = time.time()
+        scripts = [script if spread is None else dataclasses.replace(script, duration=rng.uniform(*spread))
+                   for _index in range(count)]
+        if ended_ago is None:
+            starts = [now] * count
+        else:
+            # Back to back, oldest first, the last one ending `ended_ago` seconds before now.
+            starts, end = [], now - ended_ago
+            for s in reversed(scripts):
+                end -= s.duration
+                starts.append(end)
+            starts.reverse()
         jobs = []
         keys = []
-        for _index in range(count):
-            s = script if spread is None else dataclasses.replace(script, duration=rng.uniform(*spread))
-            made = build_jobs(s, BULK_DEFAULTS, self.sim.keygen, now)
+        for s, start in zip(scripts, starts):
+            made = build_jobs(s, BULK_DEFAULTS, self.sim.keygen, start)
             keys.append(made[0].key)
             jobs.extend(made)
         self.sim.store.add(jobs)

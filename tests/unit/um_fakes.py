@@ -60,11 +60,19 @@ def iso(rel: float) -> str:
 
 
 class FakeJob:
-    """One job's timeline: `steps` is a list of (seconds after the wait starts, state, status)."""
+    """One job's timeline: `steps` is a list of (seconds after the wait starts, state, status).
+
+    A job has a `type` only when given one (job_type): a wait on typeless jobs asks UM no history of finished jobs and
+    polls at the pace it has without an estimate. `tasks` gives task_reports: (start, end) seconds per task,
+    shown with start_time/complete_time as they pass.
+    """
 
     def __init__(self, key: str, steps: list[tuple[float, str, str]], name: str | None = None,
-                 submit: float = 0.0, final: dict | None = None, fields: dict | None = None) -> None:
+                 submit: float = 0.0, final: dict | None = None, fields: dict | None = None,
+                 job_type: str | None = None, tasks: list[tuple[float, float]] | None = None) -> None:
         self.key = key
+        self.type = job_type
+        self.tasks = tasks or []
         self.steps = sorted(steps, key=lambda s: s[0])
         self.name = name or f"job {key}"
         self.submit = submit
@@ -91,15 +99,35 @@ class FakeJob:
     def snapshot(self, rel: float) -> dict:
         at, state, status = self.step_at(rel)
         job: dict[str, t.Any] = {
-            "key": self.key, "name": self.name, "type": "provision_lun_create", "state": state, "status": status,
-            "submit_time": iso(self.submit), "task_reports": [], "job_results": [],
+            "key": self.key, "name": self.name, "state": state, "status": status,
+            "submit_time": iso(self.submit), "task_reports": self._tasks(rel), "job_results": [],
             "_links": {"self": {"href": f"/api{JOBS_PATH}/{quote(self.key, safe='')}"}},
         }
+        if self.type:
+            job["type"] = self.type
         job.update(self.fields)
         if state.lower() in TERMINAL:
             job["complete_time"] = iso(at)
             job.update(self.final)
         return job
+
+    def _tasks(self, rel: float) -> list[dict]:
+        out = []
+        for i, (begin, end) in enumerate(self.tasks):
+            task: dict[str, t.Any] = {"key": f"{self.key}-{i + 1}", "name": f"step {i + 1}", "state": "pending",
+                                      "status": "normal"}
+            if rel + 1e-9 >= begin:
+                task.update(state="running", start_time=iso(begin))
+            if rel + 1e-9 >= end:
+                task.update(state="completed", complete_time=iso(end))
+            out.append(task)
+        return out
+
+
+def finished(key: str, job_type: str, submit: float, duration: float, status: str = "normal") -> FakeJob:
+    """A job of `job_type` that ran before the wait (submit is negative: seconds before the wait starts)."""
+    return FakeJob(key, [(submit - 1.0, "running", "normal"), (submit + duration, "completed", status)],
+                   submit=submit, job_type=job_type)
 
 
 def job(key: str, duration: float | None, status: str = "normal", **kw: t.Any) -> FakeJob:
@@ -118,7 +146,7 @@ class Reply:
 
 
 class Call(t.NamedTuple):
-    kind: str                 # "job" (GET one job) or "list" (GET the list, filtered on keys)
+    kind: str                 # "job" (GET one job), "list" (the list filtered on keys) or "history" (without keys)
     keys: tuple[str, ...]
     poll_timeout: int | None
     timeout: float | None
@@ -196,6 +224,8 @@ class FakeUM:
         assert path == JOBS_PATH, path
         params = dict(params or {})
         keys = tuple(str(params.get("key", "")).split("|"))
+        # A list request without keys is the waiter's look at finished jobs of a type (its history).
+        kind = "list" if "key" in params else "history"
         if "key" in params:
             assert int(params["max_records"]) >= len(keys), "max_records too small for the keys asked"
         start = self.rel
@@ -205,7 +235,7 @@ class FakeUM:
                 return scripted.data
             return self.listing(params)
         finally:
-            self.calls.append(Call("list", keys, None, timeout, retry, start, self.rel))
+            self.calls.append(Call(kind, keys if kind == "list" else (), None, timeout, retry, start, self.rel))
 
     def list_jobs(self, keys: t.Sequence[str], timeout: float | None = None, retry: bool = True) -> list[dict]:
         """The client's list request for keys (`key=a|b`), as UMClient.list_jobs makes it."""
