@@ -14,7 +14,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -30,11 +29,14 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-UMSIM = ROOT / "tests" / "simulator" / "umsim.py"
 BUILD = Path(os.environ.get("AIQUM_RELIABILITY_BUILD", str(ROOT / "build" / "reliability")))
 PYTHON = os.environ.get("AIQUM_RELIABILITY_PYTHON", sys.executable)
 VENV_BIN = Path(PYTHON).parent
 CALLBACKS = HERE / "callback_plugins"
+
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests" / "simulator")]
+import layout  # noqa: E402  pylint: disable=wrong-import-position
+from umsim_launch import SimNotReady, SimProcess  # noqa: E402  pylint: disable=wrong-import-position
 
 # Distinctive passwords: any of them (or its HTTP Basic form) in any output is a leak.
 PASSWORDS = {
@@ -143,14 +145,8 @@ RESULTS = Results()
 # ---------------------------------------------------------------------------------------------------
 
 def lay_collection(dest_root: Path) -> Path:
-    """Copy plugins/, meta/ and galaxy.yml to DEST/ansible_collections/aiqum/jobs; return DEST."""
-    coll = dest_root / "ansible_collections" / "aiqum" / "jobs"
-    if coll.exists():
-        shutil.rmtree(coll)
-    coll.mkdir(parents=True)
-    for name in ("plugins", "meta"):
-        shutil.copytree(ROOT / name, coll / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy2(ROOT / "galaxy.yml", coll / "galaxy.yml")
+    """Lay the collection at DEST/ansible_collections/aiqum/jobs (scripts/layout.py); return DEST."""
+    layout.lay_collection(dest_root)
     return dest_root
 
 
@@ -158,22 +154,20 @@ def lay_collection(dest_root: Path) -> Path:
 # The simulator as a process: start, SIGKILL, restart on the same port and state dir, stop
 # ---------------------------------------------------------------------------------------------------
 
-class SimProc:
-    """One umsim process we own. Restarts keep the port, the state dir (jobs) and the CA."""
+class SimProc(SimProcess):
+    """One umsim process we own (tests/simulator/umsim_launch.py). Restarts keep the port, the state dir and the CA."""
 
     def __init__(self, workdir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
-        self.state = workdir / "state"
-        self.ready = workdir / "ready.json"
-        self.log_path = workdir / "umsim.log"
-        self.extra = list(extra)
-        self.env = {**os.environ, **{f"UMSIM_{u.upper()}_PASSWORD": pw for u, pw in PASSWORDS.items()}, **(env or {})}
-        self.port = 0
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
         workdir.mkdir(parents=True, exist_ok=True)
+        super().__init__(workdir / "state", *extra, python=PYTHON,
+                         env={**{f"UMSIM_{u.upper()}_PASSWORD": pw for u, pw in PASSWORDS.items()}, **(env or {})})
         self._local = threading.local()
         self.start()
+
+    @property
+    def ca(self) -> str:
+        return self.ca_file
 
     @property
     def http(self) -> requests.Session:
@@ -185,38 +179,6 @@ class SimProc:
             session.verify = self.ca
         return session
 
-    def start(self, timeout: float = 30.0) -> None:
-        self.ready.unlink(missing_ok=True)
-        cmd = [PYTHON, str(UMSIM), "--port", str(self.port), "--state-dir", str(self.state),
-               "--ready-file", str(self.ready), *self.extra]
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=self.env)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"umsim exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
-            if self.ready.exists():
-                try:
-                    info = json.loads(self.ready.read_text())
-                except ValueError:
-                    info = {}
-                if info.get("pid") == self.proc.pid:
-                    break
-            if time.monotonic() > deadline:
-                self.proc.kill()
-                raise RuntimeError("umsim not ready in time")
-            time.sleep(0.02)
-        self.url, self.host, self.port, self.ca = info["url"], info["host"], int(info["port"]), info["ca_file"]
-        self.pid = self.proc.pid
-        self.starts += 1
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Kill our process (by its PID) and reap it."""
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
-        self.proc.wait(30)
-
     def restart(self) -> None:
         """Start again on the same port and state dir; retried briefly while the port is being released."""
         deadline = time.monotonic() + 15
@@ -224,23 +186,15 @@ class SimProc:
             try:
                 self.start()
                 return
-            except RuntimeError:
+            except SimNotReady:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
 
-    def stop(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(15)
+    def stop(self, timeout: float = 15.0) -> int | None:
+        rc = super().stop(timeout)
         self.http.close()
-        return self.proc.returncode
+        return rc
 
     # -- control channel and API helpers ---------------------------------------------------------------
     def ctl(self, method: str, path: str, body: t.Any = None) -> t.Any:
