@@ -3,7 +3,7 @@
 # Usage: scripts/test.sh [stage ...]   (default: every stage; see STAGES below)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES="sanity units simulator lint integration molecule awx reliability bench_smoke eda docs release"
+ALL_STAGES="sanity units simulator lint integration molecule awx reliability bench_smoke eda docs release matrix"
 STAGES="${*:-${STAGES:-$ALL_STAGES}}"
 RESULTS=()
 FAILED=0
@@ -79,9 +79,16 @@ stage_release() {
   bash "$ROOT/scripts/release-check.sh"
 }
 
+# The ansible-core version matrix (noxfile.py): units on each claimed ansible-core, sanity and an integration
+# smoke on the oldest and newest. nox has its own venv (requirements-nox.txt); each session makes its own.
+stage_matrix() {
+  ensure_venv "$BUILD/venv-nox" "$ROOT/requirements-nox.txt" "import nox" || return 1
+  (cd "$ROOT" && AIQUM_BUILD="$BUILD" "$BUILD/venv-nox/bin/nox" -f "$ROOT/noxfile.py" --no-color ${NOX_SESSIONS:+-s $NOX_SESSIONS})
+}
+
 ensure_venv
 activate
-"$ROOT/scripts/ansible-test-offline-pip.sh" >/dev/null
+PYTHON_BIN="$VENV/bin/python" "$ROOT/scripts/ansible-test-offline-pip.sh" >/dev/null
 lay_collection
 
 for stage in $STAGES; do

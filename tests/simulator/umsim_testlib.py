@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from umsim_launch import UMSIM, SimNotReady, SimProcess  # noqa: F401  (UMSIM: for the tests)
+from umsim_launch import UMSIM, SimNotReady, SimProcess  # noqa: F401  pylint: disable=unused-import  (UMSIM: for the tests)
 
 KEY_RE = re.compile(r"^-?[0-9a-f]+:-?[0-9a-f]+:-?[0-9a-f]+:-?[0-9a-f]+$")
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import os
@@ -13,9 +14,24 @@ import tempfile
 
 import pytest
 
-from ansible.module_utils import _internal as ansible_internal
+from ansible.module_utils import basic as ansible_basic
 from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
+from ansible.module_utils.common.text.converters import to_bytes
+
+try:  # ansible-core 2.19 and later
+    from ansible.module_utils import _internal as ansible_internal
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core 2.16 to 2.18: a module reads its arguments from basic._ANSIBLE_ARGS
+    ansible_internal = None
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = ansible_basic._ANSIBLE_ARGS
+        ansible_basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        try:
+            yield
+        finally:
+            ansible_basic._ANSIBLE_ARGS = saved
 
 from ansible_collections.aiqum.jobs.plugins.module_utils import _module
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
@@ -60,11 +76,13 @@ def um(monkeypatch, no_sleep):  # pylint: disable=unused-argument
 def run_module(capsys, monkeypatch):
     """Call main() with module args; return (exit code, result dict, raw stdout)."""
     # AnsibleModule keeps warnings in a process-wide store: one module run per process in real life.
-    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
-    # A module's process is never the controller, even when a test has imported controller code (the action
-    # plugins): its warnings belong in its result, not on the controller's display.
-    monkeypatch.setattr(ansible_internal, "is_controller", False)
-    monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
+    # (a dict since ansible-core 2.19, a list before)
+    monkeypatch.setattr(ansible_warnings, "_global_warnings", type(ansible_warnings._global_warnings)())
+    monkeypatch.setattr(ansible_warnings, "_global_deprecations", type(ansible_warnings._global_deprecations)())
+    if ansible_internal is not None:
+        # A module's process is never the controller, even when a test has imported controller code (the
+        # action plugins): its warnings belong in its result, not on the controller's display.
+        monkeypatch.setattr(ansible_internal, "is_controller", False)
 
     def run(main, args, check_mode=False):
         full = dict(CONNECTION)
