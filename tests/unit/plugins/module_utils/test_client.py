@@ -678,3 +678,19 @@ def test_an_unannounced_huge_answer_is_cut_at_the_cap(um, client, monkeypatch):
     err = raises(UMResponseTooLarge, client.get, "/management-server/jobs")
     um.release.set()
     assert "larger than 1 MiB" in str(err)
+
+
+@pytest.mark.parametrize("version", ["1.26.5", "2.0.7", "2.1.0"])
+def test_an_urllib3_older_than_2_2_is_refused_with_one_line(monkeypatch, pki, version):
+    """urllib3 1.26 (RHEL 8/9 system Python) has no backoff jitter; before 2.2 a slow body read ignores the budget."""
+    monkeypatch.setattr(_client.urllib3, "__version__", version)
+    err = raises(UMConfigError, UMClient, "127.0.0.1", USER, PASSWORD, ca_path=pki["ca_file"])
+    assert str(err) == (f"urllib3 {version} is too old on the host that runs this module: it needs urllib3 2.2 or "
+                        "later (pip install 'requests>=2.30' 'urllib3>=2.2')")
+    assert "\n" not in str(err)
+
+
+@pytest.mark.parametrize("version", ["2.2.0", "2.8.0", "3.0.0rc1"])
+def test_an_urllib3_from_2_2_is_accepted(monkeypatch, pki, version):
+    monkeypatch.setattr(_client.urllib3, "__version__", version)
+    UMClient("127.0.0.1", USER, PASSWORD, ca_path=pki["ca_file"]).close()
