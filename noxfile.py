@@ -10,9 +10,9 @@ Each session has its own virtual environment (nox) and its own copy of the colle
 (scripts/layout.py), under $AIQUM_BUILD/nox (default build/nox). Run one with
 `nox -f noxfile.py -s "units-2.16"`; `nox -f noxfile.py -l` lists them.
 
-antsibull-nox is not used: its sanity and units sessions always pass --docker to ansible-test (no Docker
-engine here) and it installs ansible-core from GitHub archives by default (only the package index is
-reachable). See docs/testing.md.
+antsibull-nox is not used: its sanity and units sessions always pass --docker to ansible-test (there is no
+Docker engine here), and it installs ansible-core from GitHub archives unless told otherwise (only the package
+index is reachable). These plain sessions run ansible-test with --local/--python and packages from the index.
 """
 
 from __future__ import annotations

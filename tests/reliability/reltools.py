@@ -14,7 +14,6 @@ import json
 import os
 import random
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,6 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -37,6 +35,8 @@ CALLBACKS = HERE / "callback_plugins"
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests" / "simulator")]
 import layout  # noqa: E402  pylint: disable=wrong-import-position
 from umsim_launch import SimNotReady, SimProcess  # noqa: E402  pylint: disable=wrong-import-position
+sys.path.insert(0, str(ROOT / "tests"))
+from hostile_server import HostileServer, Reply, Request  # noqa: E402  pylint: disable=wrong-import-position
 
 # Distinctive passwords: any of them (or its HTTP Basic form) in any output is a leak.
 PASSWORDS = {
@@ -278,75 +278,30 @@ class FirstPollWatcher:
 # A programmable HTTPS server on loopback (answers the simulator cannot give; redirect targets)
 # ---------------------------------------------------------------------------------------------------
 
-@dataclass
-class Canned:
-    status: int = 200
-    body: bytes | str | t.Any = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str | None = "application/json"
+def Canned(status: int = 200, body: t.Any = b"", headers: dict[str, str] | None = None,  # pylint: disable=invalid-name
+           content_type: str | None = "application/json") -> Reply:
+    """One canned answer of FakeUM: a hostile_server Reply with a Content-Type (JSON unless told)."""
+    heads = dict(headers or {})
+    if content_type and status != 204:
+        heads.setdefault("Content-Type", content_type)
+    return Reply(status, body, heads)
 
 
-class FakeUM:
-    """HTTPS on 127.0.0.1 with a trustme CA. `routes[path]` -> Canned (or a callable(handler) -> Canned).
-
-    Records every request: method, path, whether an Authorization header came (never its value).
-    """
+class FakeUM(HostileServer):
+    """HTTPS on 127.0.0.1 (the one loopback fake, tests/hostile_server.py) with a trustme CA, answering by path:
+    `routes[path]` (or `routes["*"]`) -> a Reply (see Canned) or a callable(Request) -> Reply; 404 otherwise.
+    `seen` records every request read (`authorization` tells whether that header came)."""
 
     def __init__(self, ca: t.Any, routes: dict[str, t.Any] | None = None) -> None:
+        super().__init__(ca.issue_cert("127.0.0.1", "localhost"))
         self.routes: dict[str, t.Any] = dict(routes or {})
-        self.seen: list[dict[str, t.Any]] = []
-        self.lock = threading.Lock()
-        fake = self
+        self.script(self._route)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: t.Any) -> None:  # quiet
-                pass
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                path = self.path.split("?", 1)[0]
-                with fake.lock:
-                    fake.seen.append({"method": self.command, "path": self.path,
-                                      "authorization": "Authorization" in self.headers})
-                answer = fake.routes.get(path) or fake.routes.get("*")
-                if callable(answer):
-                    answer = answer(self)
-                if answer is None:
-                    answer = Canned(404, {"error": {"code": "not_found", "message": "no such route"}})
-                body = answer.body
-                if not isinstance(body, (bytes, str)):
-                    body = json.dumps(body)
-                if isinstance(body, str):
-                    body = body.encode()
-                self.send_response(answer.status)
-                if answer.content_type and answer.status != 204:
-                    self.send_header("Content-Type", answer.content_type)
-                for k, v in answer.headers.items():
-                    self.send_header(k, v)
-                if answer.status != 204:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if answer.status != 204 and self.command != "HEAD":
-                    self.wfile.write(body)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _route(self, req: Request) -> Reply:
+        answer = self.routes.get(req.target.split("?", 1)[0]) or self.routes.get("*")
+        if callable(answer):
+            answer = answer(req)
+        return answer or Canned(404, {"error": {"code": "not_found", "message": "no such route"}})
 
 
 # ---------------------------------------------------------------------------------------------------

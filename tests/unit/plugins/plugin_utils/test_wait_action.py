@@ -44,14 +44,14 @@ class Harness:
                 args = dict(self._task.args if module_args is None else module_args)
                 runs.append((args, wrap_async))
                 # A module run is a process of its own: warnings do not carry over from the last one.
-                monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
+                monkeypatch.setattr(ansible_warnings, "_global_warnings", type(ansible_warnings._global_warnings)())
                 _code, result, _out = run_module(main, args)
                 return result
 
         task = types.SimpleNamespace(args=args, async_val=async_val, check_mode=False, action="aiqum.jobs.x")
         connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir=None), has_native_async=False)
         self.args = args
-        self.plugin = Scripted(task, connection, None, None, None)
+        self.plugin = Scripted(task, connection, None, None, None, shared_loader_obj=None)  # required before 2.19
 
     def run(self):
         before = dict(self.args)
