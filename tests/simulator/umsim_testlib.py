@@ -17,7 +17,8 @@ from typing import Any
 
 import requests
 
-from umsim_launch import UMSIM, SimNotReady, SimProcess  # noqa: F401  pylint: disable=unused-import  (UMSIM: for the tests)
+# UMSIM is imported by the tests from here.
+from umsim_launch import UMSIM, SimNotReady, SimProcess  # noqa: F401  pylint: disable=unused-import
 
 KEY_RE = re.compile(r"^-?[0-9a-f]+:-?[0-9a-f]+:-?[0-9a-f]+:-?[0-9a-f]+$")
 

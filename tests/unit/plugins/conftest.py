@@ -49,7 +49,8 @@ CONNECTION = {"hostname": "um.example.com", "username": "storage_admin", "passwo
 
 @pytest.fixture
 def um(monkeypatch, no_sleep):  # pylint: disable=unused-argument
-    """The scripted UM behind the real UMClient: only its _send is replaced, and the waiter's clock."""
+    """The scripted UM behind the real UMClient: only its _send is replaced, and the waiter's clock.
+    A test that leaves answers it scripted with `um.script(...)` unused fails at teardown."""
     clock = FakeClock()
     server = FakeUM(clock, latency=0.02)
     server.clients = []
@@ -69,7 +70,8 @@ def um(monkeypatch, no_sleep):  # pylint: disable=unused-argument
 
     monkeypatch.setattr(_module, "UMClient", RecordingClient)
     monkeypatch.setattr(_module, "JobWaiter", functools.partial(JobWaiter, clock=clock, sleep=clock.sleep))
-    return server
+    yield server
+    server.assert_scripted_used()  # at teardown: a scripted answer no request took fails the test
 
 
 @pytest.fixture
