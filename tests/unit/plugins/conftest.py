@@ -13,6 +13,7 @@ import os
 import tempfile
 
 import pytest
+import trustme
 
 from ansible.module_utils import basic as ansible_basic
 from ansible.module_utils.common import warnings as ansible_warnings
@@ -100,3 +101,35 @@ def run_module(capsys, monkeypatch):
         assert bool(code) == bool(result.get("failed")), (code, result)
         return code, result, out
     return run
+
+
+# -- the real client against a loopback TLS server (tests/hostile_server.py) -------------------------------
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """A test CA (its PEM in ca_file), a leaf for 127.0.0.1, one for other names (wrong) and another CA's PEM."""
+    ca, other = trustme.CA(), trustme.CA()
+    folder = tmp_path_factory.mktemp("pki")
+    ca_file, other_file = folder / "um-ca.pem", folder / "other-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    other.cert_pem.write_to_path(str(other_file))
+    return {"ca": ca, "ca_file": str(ca_file), "other_file": str(other_file),
+            "leaf": ca.issue_cert("127.0.0.1", "localhost"), "wrong": ca.issue_cert("um.example.com", "um2.example.com")}
+
+
+@pytest.fixture
+def make_client(request, um, pki):
+    """Make UMClients for the test module's `um` server (its USER, PASSWORD and REQUEST_TIMEOUT); closed after."""
+    made = []
+    module = request.module
+
+    def make(password=None, **kw):
+        args = {"port": um.port, "ca_path": pki["ca_file"], "request_timeout": module.REQUEST_TIMEOUT,
+                "backoff_factor": 0.01}
+        args.update(kw)
+        client = UMClient("127.0.0.1", module.USER, module.PASSWORD if password is None else password, **args)
+        made.append(client)
+        return client
+    yield make
+    for client in made:
+        client.close()

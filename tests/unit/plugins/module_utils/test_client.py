@@ -38,6 +38,7 @@ from ansible_collections.aiqum.jobs.tests.hostile_server import HostileServer, R
 
 USER = "storage_admin"
 PASSWORD = "pw-S3cret!Zq9"
+REQUEST_TIMEOUT = 5.0
 KEY = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 KEY_PATH = "/api/management-server/jobs/2c6002305af315d6%3A-36e66c%3A16e3ae18e35%3A-7ff4"
 DROP = "drop"
@@ -83,18 +84,6 @@ class LoopbackUM(HostileServer):
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    ca = trustme.CA()
-    other = trustme.CA()
-    d = tmp_path_factory.mktemp("pki")
-    ca_file, other_file = d / "um-ca.pem", d / "other-ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    other.cert_pem.write_to_path(str(other_file))
-    return {"ca": ca, "ca_file": str(ca_file), "other_file": str(other_file),
-            "leaf": ca.issue_cert("127.0.0.1", "localhost")}
-
-
-@pytest.fixture(scope="module")
 def servers(pki):
     one, two = LoopbackUM(pki["leaf"]), LoopbackUM(pki["leaf"])
     yield one, two
@@ -112,21 +101,6 @@ def um(servers):
 @pytest.fixture
 def elsewhere(servers):
     return servers[1]
-
-
-@pytest.fixture
-def make_client(um, pki):
-    made = []
-
-    def make(**kw):
-        args = {"port": um.port, "ca_path": pki["ca_file"], "request_timeout": 5.0, "backoff_factor": 0.01}
-        args.update(kw)
-        client = UMClient("127.0.0.1", USER, PASSWORD, **args)
-        made.append(client)
-        return client
-    yield make
-    for client in made:
-        client.close()
 
 
 @pytest.fixture
