@@ -19,7 +19,7 @@ tarball="$DIST/aiqum-jobs-$version.tar.gz"
 
 log "no dev clutter in the tarball"
 contents="$(tar tzf "$tarball")"
-clutter="$(grep -E '(^|/)(\.git|\.venv|build|dist|\.ansible|\.pytest_cache|__pycache__|tests/output)(/|$)|^Makefile$|^requirements-(dev|eda|demo|nox)\.txt$|^noxfile\.py$|^scripts/(test|lib|bench)\.sh$|^scripts/layout\.py$|\.pyc$' <<<"$contents" || true)"
+clutter="$(grep -E '(^|/)(\.git|\.venv|build|dist|\.ansible|\.pytest_cache|__pycache__|tests/output)(/|$)|^Makefile$|^requirements-(dev|eda|demo|nox)\.txt$|^noxfile\.py$|^scripts/(test|lib|bench)\.sh$|^scripts/(layout|get_pip_offline)\.py$|\.pyc$' <<<"$contents" || true)"
 [ -z "$clutter" ] || fail "dev clutter in the tarball: $clutter"
 grep -qx 'plugins/modules/um_job_wait.py' <<<"$contents" || fail "tarball lacks the modules"
 grep -qx 'extensions/eda/plugins/event_source/um_jobs.py' <<<"$contents" || fail "tarball lacks the EDA event source"
