@@ -10,7 +10,12 @@ FAILED=0
 PASSED=0
 SIM_READY="$BUILD/umsim-test/ready.json"
 
-stop_sim() { "$VENV/bin/python" "$ROOT/scripts/simctl.py" stop --ready-file "$SIM_READY" || true; }
+SIM_STARTED=0   # stop only a simulator this run started (another run may share $BUILD)
+stop_sim() {
+  [ "$SIM_STARTED" = 1 ] || return 0
+  "$VENV/bin/python" "$ROOT/scripts/simctl.py" stop --ready-file "$SIM_READY" || true
+  SIM_STARTED=0
+}
 trap stop_sim EXIT
 
 stage_sanity() {
@@ -34,6 +39,7 @@ stage_integration() {
   rm -rf "$BUILD/umsim-test"
   python "$ROOT/scripts/simctl.py" start --state-dir "$BUILD/umsim-test/state" --ready-file "$SIM_READY" \
     --integration-config "$COLL_DIR/tests/integration/integration_config.yml" >/dev/null || return 1
+  SIM_STARTED=1
   (cd "$COLL_DIR" && ansible-test integration --local --python 3.11 --color no --continue-on-error ${INTEGRATION_TARGETS:-})
   local rc=$?
   stop_sim
