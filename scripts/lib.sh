@@ -10,36 +10,34 @@ PY="${PYTHON:-python3.11}"
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
-# Create or reuse .venv with the pinned development set; reinstall when requirements-dev.txt changes.
+# ensure_venv [VENV REQUIREMENTS CHECK]: create or reuse a virtual environment with a pinned requirements file
+# (default: .venv with requirements-dev.txt); reinstall when that file changes. CHECK is a Python import line
+# that must work afterwards. One progress line before the install and one after it.
 ensure_venv() {
-  local stamp="$VENV/.requirements.sha256" want
-  want="$(sha256sum "$ROOT/requirements-dev.txt" | cut -d' ' -f1)"
-  if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  local venv="${1:-$VENV}" req="${2:-$ROOT/requirements-dev.txt}"
+  local check="${3:-import ansible, requests, aiohttp, trustme}"
+  local stamp="$venv/.requirements.sha256" want count start
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
   command -v "$PY" >/dev/null 2>&1 || PY=python3
-  log "setting up $VENV (pinned requirements-dev.txt)"
-  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt" 2>&1 \
+  count="$(grep -c '^[A-Za-z0-9]' "$req")"
+  log "setting up $venv: $count pinned packages from $(basename "$req") and their dependencies (first run only)"
+  start=$(date +%s)
+  [ -x "$venv/bin/python" ] || "$PY" -m venv "$venv" || return 1
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" 2>&1 \
     | grep -v '^WARNING: Location' || true
-  "$VENV/bin/python" -c 'import ansible, requests, aiohttp, trustme' # fail loudly if the install did not work
+  "$venv/bin/python" -c "$check" || return 1 # fail loudly if the install did not work
   echo "$want" > "$stamp"
+  printf '    %s ready in %ss\n' "$venv" "$(( $(date +%s) - start ))" >&2
 }
 
-# Lay a copy of the collection (no symlink: ansible-test checks the real path) under build/.
+# Lay a copy of the collection under build/ (scripts/layout.py: the one way, also used by the test suites).
 lay_collection() {
   log "laying the collection under $COLL_DIR"
-  rm -rf "$COLL_DIR"
-  mkdir -p "$COLL_DIR"
-  tar -C "$ROOT" -cf - \
-    --exclude=./.git --exclude=./.venv --exclude=./build --exclude='./build-*' --exclude=./dist --exclude=./.ansible \
-    --exclude='__pycache__' --exclude=./.pytest_cache --exclude=./tests/output \
-    --exclude=./tests/benchmarks/results --exclude='*.tar.gz' . | tar -C "$COLL_DIR" -xf -
-  # The copy lives in the parent repository's ignored build/: ansible-test would list no files there.
-  # Its own throw-away git index makes ansible-test see exactly the files git would track.
-  git -C "$COLL_DIR" init -q
-  git -C "$COLL_DIR" add -A
+  python3 "$ROOT/scripts/layout.py" --git-index "$COLL_ROOT" >/dev/null
 }
 
 activate() {

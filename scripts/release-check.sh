@@ -19,7 +19,7 @@ tarball="$DIST/aiqum-jobs-$version.tar.gz"
 
 log "no dev clutter in the tarball"
 contents="$(tar tzf "$tarball")"
-clutter="$(grep -E '(^|/)(\.git|\.venv|build|dist|\.ansible|\.pytest_cache|__pycache__|tests/output)(/|$)|^Makefile$|^requirements-(dev|eda)\.txt$|^scripts/(test|lib|bench)\.sh$|\.pyc$' <<<"$contents" || true)"
+clutter="$(grep -E '(^|/)(\.git|\.venv|build|dist|\.ansible|\.pytest_cache|__pycache__|tests/output)(/|$)|^Makefile$|^requirements-(dev|eda|demo|nox)\.txt$|^noxfile\.py$|^scripts/(test|lib|bench)\.sh$|^scripts/(layout|get_pip_offline)\.py$|\.pyc$' <<<"$contents" || true)"
 [ -z "$clutter" ] || fail "dev clutter in the tarball: $clutter"
 grep -qx 'plugins/modules/um_job_wait.py' <<<"$contents" || fail "tarball lacks the modules"
 grep -qx 'extensions/eda/plugins/event_source/um_jobs.py' <<<"$contents" || fail "tarball lacks the EDA event source"
@@ -38,21 +38,15 @@ for m in um_job_info um_job_wait um_request; do
 done
 
 log "the demo from the installed copy"
-state="$BUILD/umsim-release"
-ready="$state/ready.json"
-rm -rf "$state"
-info="$(python "$inst/scripts/simctl.py" start --state-dir "$state" --ready-file "$ready" -- \
+rm -rf "$BUILD/umsim-release"
+state="$BUILD/umsim-release/state"
+ready="$BUILD/umsim-release/ready.json"
+exports="$(python "$inst/scripts/simctl.py" start --state-dir "$state" --ready-file "$ready" --print env -- \
         --rules "$inst/playbooks/files/demo-rules.json")" || fail "simulator from the installed copy did not start"
 trap 'python "$inst/scripts/simctl.py" stop --ready-file "$ready"' EXIT
-out="$(python - "$info" <<'PY'
-import json, sys
-i = json.loads(sys.argv[1])
-print(f"UM_HOSTNAME={i['host']} UM_HTTP_PORT={i['port']} UM_CA_PATH={i['ca_file']}")
-PY
-)"
 demo_log="$BUILD/release-demo.log"
-env $out UM_USERNAME=storage_admin UM_PASSWORD=Storage-pass-1 ANSIBLE_COLLECTIONS_PATH="$INSTALLED" \
-  ansible-playbook aiqum.jobs.demo >"$demo_log" 2>&1 || { cat "$demo_log"; fail "the demo failed from the installed copy"; }
+(eval "$exports" && UM_USERNAME=storage_admin UM_PASSWORD=Storage-pass-1 ANSIBLE_COLLECTIONS_PATH="$INSTALLED" \
+  ansible-playbook aiqum.jobs.demo) >"$demo_log" 2>&1 || { cat "$demo_log"; fail "the demo failed from the installed copy"; }
 grep -q 'rescued=1' "$demo_log" || { cat "$demo_log"; fail "the demo did not catch the error job"; }
 grep -q "Storage-pass-1" "$demo_log" && fail "the password appears in the demo output"
 python "$inst/scripts/simctl.py" stop --ready-file "$ready"

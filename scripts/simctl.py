@@ -1,74 +1,47 @@
 #!/usr/bin/env python
-"""Start and stop the bundled UM simulator in the background for scripts (demo, tests, benchmarks).
+"""Start and stop the bundled UM simulator in the background for the shell scripts (demo, tests, release).
 
-`start` launches tests/simulator/umsim.py in its own session, waits for its ready file and prints the
-ready JSON; `stop` ends that one process by the PID it recorded. Only the process we started is ever
-signalled.
+`start` launches tests/simulator/umsim.py (through tests/simulator/umsim_launch.py, the one launcher) in
+its own session, waits until it is ready and prints its ready information: JSON (default) or, with
+`--print env`, shell `export` lines for the demo playbook. `--integration-config FILE` also writes the
+ansible-test integration config. `stop` ends that one process by the PID its ready file recorded.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
+import shlex
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-UMSIM = ROOT / "tests" / "simulator" / "umsim.py"
+sys.path.insert(0, str(ROOT / "tests" / "simulator"))
+from umsim_launch import SimNotReady, SimProcess, stop_recorded  # noqa: E402  pylint: disable=wrong-import-position
+
+# The simulator's default users (tests/simulator/umsim_api.py), as the integration targets use them.
+INTEGRATION_USERS = {"um_username": "admin", "um_password": "Admin-pass-1",
+                     "um_operator_username": "operator", "um_operator_password": "Operator-pass-1"}
 
 
 def start(args: argparse.Namespace, extra: list[str]) -> int:
-    state = Path(args.state_dir).resolve()
-    state.mkdir(parents=True, exist_ok=True)
-    ready = Path(args.ready_file).resolve()
-    ready.unlink(missing_ok=True)
-    cmd = [sys.executable, str(UMSIM), "--state-dir", str(state), "--ready-file", str(ready),
-           "--port", str(args.port)] + extra
-    log = open(state / "umsim.log", "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + args.wait
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.stderr.write(f"simulator exited early (rc {proc.returncode}); see {state / 'umsim.log'}\n")
-            return 1
-        if ready.exists():
-            try:
-                info = json.loads(ready.read_text())
-            except ValueError:
-                time.sleep(0.05)
-                continue
-            print(json.dumps(info))
-            return 0
-        time.sleep(0.05)
-    proc.terminate()
-    sys.stderr.write(f"simulator not ready after {args.wait}s; see {state / 'umsim.log'}\n")
-    return 1
-
-
-def stop(args: argparse.Namespace) -> int:
-    ready = Path(args.ready_file)
-    if not ready.exists():
-        return 0
-    pid = int(json.loads(ready.read_text())["pid"])
+    sim = SimProcess(Path(args.state_dir).resolve(), *extra, port=args.port, ready_file=Path(args.ready_file).resolve(),
+                     detach=True)
     try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        ready.unlink(missing_ok=True)
-        return 0
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
+        sim.start(args.wait)
+    except SimNotReady as exc:
+        sys.stderr.write(f"simulator did not start: {exc}\n")
+        return 1
+    info = sim.info()
+    if args.integration_config:
+        cfg = {"um_hostname": info["host"], "um_port": info["port"], "um_ca_path": info["ca_file"],
+               "um_sim_url": info["url"], "um_sim_state_dir": info["state_dir"], **INTEGRATION_USERS}
+        Path(args.integration_config).write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in cfg.items()))
+    if args.print == "env":
+        env = {"UM_HOSTNAME": info["host"], "UM_HTTP_PORT": info["port"], "UM_CA_PATH": info["ca_file"],
+               "UM_SIM_URL": info["url"]}
+        print("".join(f"export {k}={shlex.quote(str(v))}\n" for k, v in env.items()), end="")
     else:
-        os.kill(pid, signal.SIGKILL)
-    ready.unlink(missing_ok=True)
+        print(json.dumps(info))
     return 0
 
 
@@ -80,11 +53,16 @@ def main() -> int:
     p_start.add_argument("--ready-file", required=True)
     p_start.add_argument("--port", type=int, default=0)
     p_start.add_argument("--wait", type=float, default=30.0)
+    p_start.add_argument("--print", choices=("json", "env"), default="json")
+    p_start.add_argument("--integration-config", help="write the ansible-test integration config here")
     p_stop = sub.add_parser("stop")
     p_stop.add_argument("--ready-file", required=True)
     args, extra = parser.parse_known_args()
     extra = [a for a in extra if a != "--"]
-    return start(args, extra) if args.cmd == "start" else stop(args)
+    if args.cmd == "start":
+        return start(args, extra)
+    stop_recorded(Path(args.ready_file))
+    return 0
 
 
 if __name__ == "__main__":

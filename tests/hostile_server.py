@@ -30,13 +30,31 @@ import typing as t
 from dataclasses import dataclass, field
 
 
+class Headers(dict):
+    """Request headers: names kept lower-cased, looked up in any case."""
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name.lower() if isinstance(name, str) else name)
+
+    def get(self, name: str, default: t.Any = None) -> t.Any:  # type: ignore[override]
+        return super().get(name.lower(), default)
+
+
 @dataclass
 class Request:
     method: str
     target: str                  # the raw request target, query included
-    headers: dict[str, str]      # names lower-cased
+    headers: Headers             # names lower-cased, looked up in any case
     body: bytes
     at: float = field(default_factory=time.monotonic)
+
+    @property
+    def path(self) -> str:
+        """The raw request target (query included), as http.server names it."""
+        return self.target
 
     def json(self) -> t.Any:
         return json.loads(self.body or b"null")
@@ -48,9 +66,12 @@ class Reply:
 
     - `reason`: the reason phrase; `raw_status`: a whole status line instead (no CRLF), for broken ones.
     - `headers`: sent as given; Content-Length is added unless given or `length=False`.
-    - `byte_delay`: seconds between the bytes of the answer (a trickle); `cut_after`: close after that many bytes.
+    - `byte_delay`: seconds between the bytes of the answer (a trickle; of the body only with `head_first`);
+      `cut_after`: close after that many bytes.
     - `hang`: seconds to hold the connection open after the answer (or instead of it with `status=None`).
     - `reset`: end with a TCP reset instead of a clean close.
+    - `endless`: send `body` as the first chunk of a chunked answer, then a blank chunk every `endless` seconds (a
+      64 KiB one without pause when 0) until the test sets `release`, the client leaves or 30 s have passed.
     """
     status: int | None = 200
     body: t.Any = b""
@@ -59,9 +80,11 @@ class Reply:
     raw_status: str | None = None
     length: bool = True
     byte_delay: float = 0.0
+    head_first: bool = False
     cut_after: int | None = None
     hang: float = 0.0
     reset: bool = False
+    endless: float | None = None
 
     def encode(self) -> bytes:
         if self.status is None and self.raw_status is None:
@@ -77,6 +100,10 @@ class Reply:
         names = {k.lower() for k in heads}
         if "content-type" not in names and not isinstance(self.body, (bytes, str)):
             heads["Content-Type"] = "application/json"
+        if self.endless is not None:
+            heads["Transfer-Encoding"] = "chunked"
+            names.add("transfer-encoding")
+            data = b"%x\r\n%s\r\n" % (len(data), data)
         if self.length and "content-length" not in names and "transfer-encoding" not in names:
             heads["Content-Length"] = str(len(data))
         if "connection" not in names:
@@ -175,12 +202,19 @@ class HostileServer:
                 reply, data = answer, answer.encode()
             if reply.cut_after is not None:
                 data = data[:reply.cut_after]
+            if reply.byte_delay and reply.head_first:
+                head_end = data.find(b"\r\n\r\n") + 4
+                conn.sendall(data[:head_end])
+                data = data[head_end:]
             if reply.byte_delay:
                 for i in range(len(data)):
                     conn.sendall(data[i:i + 1])
-                    time.sleep(reply.byte_delay)
+                    if self.release.wait(reply.byte_delay):
+                        break
             elif data:
                 conn.sendall(data)
+            if reply.endless is not None:
+                self._endless(conn, reply.endless)
             if reply.hang:
                 self.release.wait(reply.hang)
             if reply.reset:
@@ -193,6 +227,14 @@ class HostileServer:
                 conn.close()
             except OSError:
                 pass
+
+    def _endless(self, conn: socket.socket, delay: float) -> None:
+        started = time.monotonic()
+        piece = b" " if delay else b" " * 65536
+        while not self.release.is_set() and time.monotonic() - started < 30:
+            conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            if delay:
+                self.release.wait(delay)
 
 
 def _reset(conn: socket.socket) -> None:
@@ -218,7 +260,7 @@ def _read_request(conn: socket.socket) -> Request | None:
     parts = lines[0].split(" ")
     if len(parts) < 2:
         return None
-    headers = {}
+    headers = Headers()
     for line in lines[1:]:
         name, _colon, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()

@@ -223,9 +223,11 @@ class UMClient:
         if REQUESTS_IMPORT_ERROR:
             raise UMConfigError("the Python library 'requests' is required on the host that runs this module "
                                 "(pip install requests)")
-        if int(urllib3.__version__.split(".", 1)[0]) < 2:
+        if tuple(int(p) for p in urllib3.__version__.split(".")[:2] if p.isdigit()) < (2, 2):
+            # urllib3 1.26 (RHEL 8/9 system Python) lacks the Retry backoff jitter; before 2.2 a body read ignores
+            # the request's time budget.
             raise UMConfigError(f"urllib3 {urllib3.__version__} is too old on the host that runs this module: "
-                                "it needs urllib3 2 or later (pip install 'requests>=2.30' 'urllib3>=2')")
+                                "it needs urllib3 2.2 or later (pip install 'requests>=2.30' 'urllib3>=2.2')")
         host = check_hostname(hostname)
         if port is not None and not 1 <= int(port) <= 65535:
             raise UMConfigError(f"http_port {port} is out of range: give a TCP port from 1 to 65535")

@@ -30,10 +30,13 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-SIMCTL = ROOT / "scripts" / "simctl.py"
 PLAYBOOKS = HERE / "playbooks"
 CALLBACKS = HERE / "callback_plugins"
 USER, PASSWORD = "admin", "Admin-pass-1"
+
+if str(ROOT / "tests" / "simulator") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests" / "simulator"))
+from umsim_launch import SimNotReady, SimProcess  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def log(msg: str) -> None:
@@ -117,25 +120,23 @@ def git_info() -> dict[str, t.Any]:
 # ---------------------------------------------------------------------------------------------
 
 class Simulator:
-    """One bundled simulator, started with scripts/simctl.py and stopped by the PID it recorded."""
+    """One bundled simulator, started with the one launcher (tests/simulator/umsim_launch.py), stopped by PID."""
 
     def __init__(self, state_dir: Path, long_poll: str = "honour", http: bool = False) -> None:
         self.state_dir = state_dir
-        self.ready_file = state_dir.parent / f"{state_dir.name}.ready.json"
         if state_dir.exists():
             shutil.rmtree(state_dir)
         extra = ["--long-poll", long_poll] + (["--http"] if http else [])
-        out = subprocess.run([sys.executable, str(SIMCTL), "start", "--state-dir", str(state_dir),
-                              "--ready-file", str(self.ready_file), "--", *extra],
-                             capture_output=True, text=True, check=False, timeout=60)
-        if out.returncode != 0:
-            raise RuntimeError(f"simulator did not start: {out.stderr.strip()}")
-        info = json.loads(out.stdout)
-        self.url: str = info["url"]
-        self.host: str = info["host"]
-        self.port: int = int(info["port"])
-        self.ca_file: str | None = info.get("ca_file")
-        self.pid: int = int(info["pid"])
+        self._sim = SimProcess(state_dir, *extra)
+        try:
+            self._sim.start(60)
+        except SimNotReady as exc:
+            raise RuntimeError(f"simulator did not start: {exc}") from None
+        self.url: str = self._sim.url
+        self.host: str = self._sim.host
+        self.port: int = self._sim.port
+        self.ca_file: str | None = self._sim.ca_file
+        self.pid: int = self._sim.pid
         self.long_poll = long_poll
         self.http = requests.Session()
         self.http.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would replace verify
@@ -193,8 +194,7 @@ class Simulator:
 
     def stop(self) -> None:
         self.http.close()
-        subprocess.run([sys.executable, str(SIMCTL), "stop", "--ready-file", str(self.ready_file)],
-                       capture_output=True, check=False, timeout=30)
+        self._sim.stop(30)
 
 
 # ---------------------------------------------------------------------------------------------

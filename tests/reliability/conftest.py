@@ -53,7 +53,7 @@ def sim() -> t.Iterator[reltools.SimProc]:
     proc = reltools.SimProc(reltools.new_tmp("sim-main-"))
     yield proc
     rc = proc.stop()
-    log = proc.log_path.read_text(errors="replace")
+    log = proc.stderr()
     assert rc == 0 and "Traceback" not in log, f"simulator rc={rc}: {log[-3000:]}"
 
 

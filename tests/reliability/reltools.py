@@ -14,8 +14,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -23,18 +21,22 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-UMSIM = ROOT / "tests" / "simulator" / "umsim.py"
 BUILD = Path(os.environ.get("AIQUM_RELIABILITY_BUILD", str(ROOT / "build" / "reliability")))
 PYTHON = os.environ.get("AIQUM_RELIABILITY_PYTHON", sys.executable)
 VENV_BIN = Path(PYTHON).parent
 CALLBACKS = HERE / "callback_plugins"
+
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests" / "simulator")]
+import layout  # noqa: E402  pylint: disable=wrong-import-position
+from umsim_launch import SimNotReady, SimProcess  # noqa: E402  pylint: disable=wrong-import-position
+sys.path.insert(0, str(ROOT / "tests"))
+from hostile_server import HostileServer, Reply, Request  # noqa: E402  pylint: disable=wrong-import-position
 
 # Distinctive passwords: any of them (or its HTTP Basic form) in any output is a leak.
 PASSWORDS = {
@@ -143,14 +145,8 @@ RESULTS = Results()
 # ---------------------------------------------------------------------------------------------------
 
 def lay_collection(dest_root: Path) -> Path:
-    """Copy plugins/, meta/ and galaxy.yml to DEST/ansible_collections/aiqum/jobs; return DEST."""
-    coll = dest_root / "ansible_collections" / "aiqum" / "jobs"
-    if coll.exists():
-        shutil.rmtree(coll)
-    coll.mkdir(parents=True)
-    for name in ("plugins", "meta"):
-        shutil.copytree(ROOT / name, coll / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy2(ROOT / "galaxy.yml", coll / "galaxy.yml")
+    """Lay the collection at DEST/ansible_collections/aiqum/jobs (scripts/layout.py); return DEST."""
+    layout.lay_collection(dest_root)
     return dest_root
 
 
@@ -158,22 +154,20 @@ def lay_collection(dest_root: Path) -> Path:
 # The simulator as a process: start, SIGKILL, restart on the same port and state dir, stop
 # ---------------------------------------------------------------------------------------------------
 
-class SimProc:
-    """One umsim process we own. Restarts keep the port, the state dir (jobs) and the CA."""
+class SimProc(SimProcess):
+    """One umsim process we own (tests/simulator/umsim_launch.py). Restarts keep the port, the state dir and the CA."""
 
     def __init__(self, workdir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
-        self.state = workdir / "state"
-        self.ready = workdir / "ready.json"
-        self.log_path = workdir / "umsim.log"
-        self.extra = list(extra)
-        self.env = {**os.environ, **{f"UMSIM_{u.upper()}_PASSWORD": pw for u, pw in PASSWORDS.items()}, **(env or {})}
-        self.port = 0
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
         workdir.mkdir(parents=True, exist_ok=True)
+        super().__init__(workdir / "state", *extra, python=PYTHON,
+                         env={**{f"UMSIM_{u.upper()}_PASSWORD": pw for u, pw in PASSWORDS.items()}, **(env or {})})
         self._local = threading.local()
         self.start()
+
+    @property
+    def ca(self) -> str:
+        return self.ca_file
 
     @property
     def http(self) -> requests.Session:
@@ -185,38 +179,6 @@ class SimProc:
             session.verify = self.ca
         return session
 
-    def start(self, timeout: float = 30.0) -> None:
-        self.ready.unlink(missing_ok=True)
-        cmd = [PYTHON, str(UMSIM), "--port", str(self.port), "--state-dir", str(self.state),
-               "--ready-file", str(self.ready), *self.extra]
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=self.env)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"umsim exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
-            if self.ready.exists():
-                try:
-                    info = json.loads(self.ready.read_text())
-                except ValueError:
-                    info = {}
-                if info.get("pid") == self.proc.pid:
-                    break
-            if time.monotonic() > deadline:
-                self.proc.kill()
-                raise RuntimeError("umsim not ready in time")
-            time.sleep(0.02)
-        self.url, self.host, self.port, self.ca = info["url"], info["host"], int(info["port"]), info["ca_file"]
-        self.pid = self.proc.pid
-        self.starts += 1
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Kill our process (by its PID) and reap it."""
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
-        self.proc.wait(30)
-
     def restart(self) -> None:
         """Start again on the same port and state dir; retried briefly while the port is being released."""
         deadline = time.monotonic() + 15
@@ -224,23 +186,15 @@ class SimProc:
             try:
                 self.start()
                 return
-            except RuntimeError:
+            except SimNotReady:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
 
-    def stop(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(15)
+    def stop(self, timeout: float = 15.0) -> int | None:
+        rc = super().stop(timeout)
         self.http.close()
-        return self.proc.returncode
+        return rc
 
     # -- control channel and API helpers ---------------------------------------------------------------
     def ctl(self, method: str, path: str, body: t.Any = None) -> t.Any:
@@ -324,75 +278,30 @@ class FirstPollWatcher:
 # A programmable HTTPS server on loopback (answers the simulator cannot give; redirect targets)
 # ---------------------------------------------------------------------------------------------------
 
-@dataclass
-class Canned:
-    status: int = 200
-    body: bytes | str | t.Any = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str | None = "application/json"
+def Canned(status: int = 200, body: t.Any = b"", headers: dict[str, str] | None = None,  # pylint: disable=invalid-name
+           content_type: str | None = "application/json") -> Reply:
+    """One canned answer of FakeUM: a hostile_server Reply with a Content-Type (JSON unless told)."""
+    heads = dict(headers or {})
+    if content_type and status != 204:
+        heads.setdefault("Content-Type", content_type)
+    return Reply(status, body, heads)
 
 
-class FakeUM:
-    """HTTPS on 127.0.0.1 with a trustme CA. `routes[path]` -> Canned (or a callable(handler) -> Canned).
-
-    Records every request: method, path, whether an Authorization header came (never its value).
-    """
+class FakeUM(HostileServer):
+    """HTTPS on 127.0.0.1 (the one loopback fake, tests/hostile_server.py) with a trustme CA, answering by path:
+    `routes[path]` (or `routes["*"]`) -> a Reply (see Canned) or a callable(Request) -> Reply; 404 otherwise.
+    `seen` records every request read (`authorization` tells whether that header came)."""
 
     def __init__(self, ca: t.Any, routes: dict[str, t.Any] | None = None) -> None:
+        super().__init__(ca.issue_cert("127.0.0.1", "localhost"))
         self.routes: dict[str, t.Any] = dict(routes or {})
-        self.seen: list[dict[str, t.Any]] = []
-        self.lock = threading.Lock()
-        fake = self
+        self.script(self._route)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: t.Any) -> None:  # quiet
-                pass
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                path = self.path.split("?", 1)[0]
-                with fake.lock:
-                    fake.seen.append({"method": self.command, "path": self.path,
-                                      "authorization": "Authorization" in self.headers})
-                answer = fake.routes.get(path) or fake.routes.get("*")
-                if callable(answer):
-                    answer = answer(self)
-                if answer is None:
-                    answer = Canned(404, {"error": {"code": "not_found", "message": "no such route"}})
-                body = answer.body
-                if not isinstance(body, (bytes, str)):
-                    body = json.dumps(body)
-                if isinstance(body, str):
-                    body = body.encode()
-                self.send_response(answer.status)
-                if answer.content_type and answer.status != 204:
-                    self.send_header("Content-Type", answer.content_type)
-                for k, v in answer.headers.items():
-                    self.send_header(k, v)
-                if answer.status != 204:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if answer.status != 204 and self.command != "HEAD":
-                    self.wfile.write(body)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _route(self, req: Request) -> Reply:
+        answer = self.routes.get(req.target.split("?", 1)[0]) or self.routes.get("*")
+        if callable(answer):
+            answer = answer(req)
+        return answer or Canned(404, {"error": {"code": "not_found", "message": "no such route"}})
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -2,78 +2,45 @@
 
 Kept out of conftest.py under its own unique name so tests can import it (``from conftest import`` would
 pick up whichever conftest module pytest registered first when several test dirs are collected).
-The simulator is started exactly as other tooling starts it (command line, ready line on stdout) and
-stopped with SIGTERM by PID; every stop asserts exit code 0 and a clean stderr, so a crash or an
-unhandled exception inside the simulator fails the test that caused it.
+The simulator is started by umsim_launch (the one launcher every script and suite uses) and stopped with
+SIGTERM by PID; every stop asserts exit code 0 and a clean stderr, so a crash or an unhandled exception
+inside the simulator fails the test that caused it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import selectors
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
-HERE = Path(__file__).resolve().parent
-UMSIM = HERE / "umsim.py"
-READY_RE = re.compile(r"^umsim ready url=(?P<url>https?://127\.0\.0\.1:(?P<port>\d+)) ca=(?P<ca>/\S+) pid=(?P<pid>\d+)$")
+# UMSIM is imported by the tests from here.
+from umsim_launch import UMSIM, SimNotReady, SimProcess  # noqa: F401  pylint: disable=unused-import
+
 KEY_RE = re.compile(r"^-?[0-9a-f]+:-?[0-9a-f]+:-?[0-9a-f]+:-?[0-9a-f]+$")
 
 PASSWORDS = {"operator": "Operator-pass-1", "storage_admin": "Storage-pass-1", "admin": "Admin-pass-1"}
 
 
-class Sim:
-    """A running simulator process plus a requests session that trusts its CA."""
+class Sim(SimProcess):
+    """A running simulator process (umsim_launch.SimProcess) plus a requests session that trusts its CA."""
 
     def __init__(self, state_dir: Path, *extra: str, env: dict[str, str] | None = None,
                  passwords: dict[str, str] | None = None, ready_timeout: float = 20.0) -> None:
-        self.state_dir = state_dir
-        self.args = [sys.executable, str(UMSIM), "--port", "0", "--state-dir", str(state_dir), *extra]
+        super().__init__(state_dir, *extra, env=env)
         self.passwords = dict(PASSWORDS, **(passwords or {}))
-        self.stderr_path = state_dir.parent / f"{state_dir.name}-stderr-{time.monotonic_ns()}.log"
-        state_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=self._stderr,
-                                     env={**os.environ, **(env or {})})
-        self.ready_line = self._read_ready(ready_timeout)
-        m = READY_RE.match(self.ready_line)
-        assert m, f"bad ready line: {self.ready_line!r}"
-        self.url, self.port, self.ca, self.pid = m["url"], int(m["port"]), m["ca"], int(m["pid"])
-        assert self.pid == self.proc.pid
+        try:
+            self.start(ready_timeout)
+        except SimNotReady as exc:
+            raise AssertionError(str(exc)) from None
+        self.ca = self.ca_file
         self.http = requests.Session()
         # REQUESTS_CA_BUNDLE in the environment would silently override Session.verify; ignore env.
         self.http.trust_env = False
         self.http.verify = self.ca
-
-    def _read_ready(self, timeout: float) -> str:
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + timeout
-        buf = b""
-        while b"\n" not in buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or self.proc.poll() is not None and not sel.select(0):
-                self.proc.kill()
-                raise AssertionError(f"simulator not ready (rc={self.proc.poll()}): {self.stderr()}")
-            if sel.select(left):
-                chunk = os.read(self.proc.stdout.fileno(), 4096)
-                if not chunk:
-                    continue
-                buf += chunk
-        sel.close()
-        return buf.decode().rstrip("\n")
-
-    def stderr(self) -> str:
-        self._stderr.flush()
-        return self.stderr_path.read_text(errors="replace")
 
     # -- requests helpers ------------------------------------------------------------------------
     def api(self, method: str, path: str, user: str | None = "admin", prefix: str = "/api",
@@ -119,16 +86,8 @@ class Sim:
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM by PID; the simulator must exit 0 with no traceback on stderr."""
         self.http.close()
-        if self.proc.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.stdout.close()
-            self._stderr.close()
-        err = self.stderr_path.read_text(errors="replace")
+        rc = super().stop(timeout)
+        err = self.stderr()
         assert rc == 0, f"exit code {rc}; stderr: {err}"
         assert "Traceback" not in err and "ERROR" not in err, err
         return rc

@@ -298,6 +298,11 @@ class FakeUM:
         """Queue answers for (method, path): UMResponse-like (status, data) tuples or exceptions."""
         self.routes.setdefault((method.upper(), path), []).extend(answers)
 
+    def assert_scripted_used(self) -> None:
+        """Fail when scripted answers were never asked for: the test scripted a call that did not happen."""
+        unused = [f"{m} {p}: {a!r}" for (m, p), queue in self.routes.items() for a in queue]
+        assert not unused, "scripted answers never asked for: " + "; ".join(unused)
+
     def send(self, method: str, url: str, shown: str, params: t.Any, body: t.Any, timeout: float | None,
              retry: bool | None) -> UMResponse:
         parts = urlsplit(shown)

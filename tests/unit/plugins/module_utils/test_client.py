@@ -8,11 +8,9 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import ssl
-import threading
 import time
 import typing as t
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 
 import pytest
 import trustme
@@ -36,137 +34,53 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMTLSError,
 )
 
+from ansible_collections.aiqum.jobs.tests.hostile_server import HostileServer, Reply
+
 USER = "storage_admin"
 PASSWORD = "pw-S3cret!Zq9"
+REQUEST_TIMEOUT = 5.0
 KEY = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 KEY_PATH = "/api/management-server/jobs/2c6002305af315d6%3A-36e66c%3A16e3ae18e35%3A-7ff4"
 DROP = "drop"
 
 
-class Seen(t.NamedTuple):
-    method: str
-    path: str            # the raw request target, query included
-    headers: dict
-    body: bytes
-    at: float
+def _reply(action: t.Any) -> Reply:
+    """A test's action as a hostile_server Reply: (status, payload[, headers]) with a dict/list payload sent as
+    JSON and a str one as HTML; DROP (the request is read, no answer); ("hang", seconds); ("trickle", body,
+    delay): a byte at a time under a true Content-Length; ("chunked", body, delay): chunks that never end."""
+    if action == DROP:
+        return Reply(None)
+    if action[0] == "hang":
+        return Reply(None, hang=action[1])
+    if action[0] in ("trickle", "chunked"):
+        kind, body, delay = action
+        return Reply(200, body, {"Content-Type": "application/json"}, reason="OK",
+                     byte_delay=delay if kind == "trickle" else 0.0, head_first=True,
+                     endless=delay if kind == "chunked" else None)
+    status, payload, headers = (tuple(action) + (None, None))[:3]
+    heads = dict(headers or {})
+    if isinstance(payload, (dict, list)):
+        body, ctype = json.dumps(payload), "application/json"
+    else:
+        body, ctype = payload or "", "text/html"
+    if status != 204:
+        heads["Content-Type"] = ctype
+    return Reply(status, body.encode(), heads, reason=HTTPStatus(status).phrase, length=status != 204)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-    def _serve(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        seen = Seen(self.command, self.path, dict(self.headers.items()), body, time.monotonic())
-        app = self.server.app
-        with app.lock:
-            app.seen.append(seen)
-        action = app.handler(seen)
-        if action == DROP:
-            # The request was read in full; the answer is lost.
-            self.close_connection = True
-            return
-        if isinstance(action, tuple) and action[0] == "hang":
-            app.release.wait(action[1])
-            self.close_connection = True
-            return
-        if isinstance(action, tuple) and action[0] in ("trickle", "chunked"):
-            self._stream(app, *action)
-            return
-        status, payload, headers = (tuple(action) + (None, None))[:3]
-        if isinstance(payload, (dict, list)):
-            data = json.dumps(payload).encode()
-            ctype = "application/json"
-        else:
-            data = (payload or "").encode()
-            ctype = "text/html"
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if status != 204:
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if status != 204 and data:
-            self.wfile.write(data)
-
-    def _stream(self, app, kind, body, delay, limit=30.0):
-        """Answer 200 with `body` sent `delay` seconds apart: a byte at a time under a true Content-Length
-        (trickle), or in chunks that never end (chunked: `body` first, then a blank each time). Stops when the
-        client goes away, the test releases it, or after `limit` seconds."""
-        self.close_connection = True
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        if kind == "trickle":
-            self.send_header("Content-Length", str(len(body)))
-        else:
-            self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        started = time.monotonic()
-        try:
-            if kind == "trickle":
-                for i in range(len(body)):
-                    self.wfile.write(body[i:i + 1])
-                    self.wfile.flush()
-                    if app.release.wait(delay) or time.monotonic() - started > limit:
-                        return
-                return
-            piece = body
-            while not app.release.is_set() and time.monotonic() - started < limit:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-                self.wfile.flush()
-                piece = b" " if delay else b" " * 65536
-                if delay:
-                    app.release.wait(delay)
-        except OSError:
-            return  # the client gave up
-
-    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
-
-
-class LoopbackUM:
-    """One HTTPS server on 127.0.0.1; each test sets `handler(seen) -> action`."""
+class LoopbackUM(HostileServer):
+    """The one loopback fake (tests/hostile_server.py) over TLS; each test sets `handler(seen) -> action` (_reply)."""
 
     def __init__(self, cert: trustme.LeafCert) -> None:
-        self.seen: list[Seen] = []
-        self.lock = threading.Lock()
-        self.release = threading.Event()
-        self.handler: t.Callable[[Seen], t.Any] = lambda seen: (200, {})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        cert.configure_cert(ctx)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.httpd.app = self
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        super().__init__(cert)
+        self.reset()
 
     def reset(self, handler=None) -> None:
-        with self.lock:
-            self.seen.clear()
-        self.release.clear()
         self.handler = handler or (lambda seen: (200, {}))
+        self.script(lambda req: _reply(self.handler(req)))
 
     def stop(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    ca = trustme.CA()
-    other = trustme.CA()
-    d = tmp_path_factory.mktemp("pki")
-    ca_file, other_file = d / "um-ca.pem", d / "other-ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    other.cert_pem.write_to_path(str(other_file))
-    return {"ca": ca, "ca_file": str(ca_file), "other_file": str(other_file),
-            "leaf": ca.issue_cert("127.0.0.1", "localhost")}
+        self.close()
 
 
 @pytest.fixture(scope="module")
@@ -187,21 +101,6 @@ def um(servers):
 @pytest.fixture
 def elsewhere(servers):
     return servers[1]
-
-
-@pytest.fixture
-def make_client(um, pki):
-    made = []
-
-    def make(**kw):
-        args = {"port": um.port, "ca_path": pki["ca_file"], "request_timeout": 5.0, "backoff_factor": 0.01}
-        args.update(kw)
-        client = UMClient("127.0.0.1", USER, PASSWORD, **args)
-        made.append(client)
-        return client
-    yield make
-    for client in made:
-        client.close()
 
 
 @pytest.fixture
@@ -678,3 +577,19 @@ def test_an_unannounced_huge_answer_is_cut_at_the_cap(um, client, monkeypatch):
     err = raises(UMResponseTooLarge, client.get, "/management-server/jobs")
     um.release.set()
     assert "larger than 1 MiB" in str(err)
+
+
+@pytest.mark.parametrize("version", ["1.26.5", "2.0.7", "2.1.0"])
+def test_an_urllib3_older_than_2_2_is_refused_with_one_line(monkeypatch, pki, version):
+    """urllib3 1.26 (RHEL 8/9 system Python) has no backoff jitter; before 2.2 a slow body read ignores the budget."""
+    monkeypatch.setattr(_client.urllib3, "__version__", version)
+    err = raises(UMConfigError, UMClient, "127.0.0.1", USER, PASSWORD, ca_path=pki["ca_file"])
+    assert str(err) == (f"urllib3 {version} is too old on the host that runs this module: it needs urllib3 2.2 or "
+                        "later (pip install 'requests>=2.30' 'urllib3>=2.2')")
+    assert "\n" not in str(err)
+
+
+@pytest.mark.parametrize("version", ["2.2.0", "2.8.0", "3.0.0rc1"])
+def test_an_urllib3_from_2_2_is_accepted(monkeypatch, pki, version):
+    monkeypatch.setattr(_client.urllib3, "__version__", version)
+    UMClient("127.0.0.1", USER, PASSWORD, ca_path=pki["ca_file"]).close()

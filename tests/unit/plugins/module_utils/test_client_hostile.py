@@ -10,7 +10,6 @@ import json
 import socket
 
 import pytest
-import trustme
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient, check_api_path, check_hostname
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
@@ -29,18 +28,9 @@ from ansible_collections.aiqum.jobs.tests.hostile_server import HostileServer, R
 
 USER = "storage_admin"
 PASSWORD = "P@ssw0rd!"
+REQUEST_TIMEOUT = 2.0
 KEY = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 ESC = "\x1b"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    ca = trustme.CA()
-    d = tmp_path_factory.mktemp("hostile-pki")
-    ca_file = d / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    return {"ca": ca, "ca_file": str(ca_file), "leaf": ca.issue_cert("127.0.0.1", "localhost"),
-            "wrong": ca.issue_cert("um.example.com", "um2.example.com")}
 
 
 @pytest.fixture(scope="module")
@@ -59,21 +49,6 @@ def um(servers, monkeypatch):
     for server in servers.values():
         server.script(Reply(200, {}))
     return servers["um"]
-
-
-@pytest.fixture
-def make_client(um, pki):
-    made = []
-
-    def make(password=PASSWORD, **kw):
-        args = {"port": um.port, "ca_path": pki["ca_file"], "request_timeout": 2.0, "backoff_factor": 0.01}
-        args.update(kw)
-        client = UMClient("127.0.0.1", USER, password, **args)
-        made.append(client)
-        return client
-    yield make
-    for client in made:
-        client.close()
 
 
 def clean(exc: BaseException, password: str = PASSWORD) -> None:

@@ -7,7 +7,6 @@ hostile server (tests/hostile_server.py), nothing scripted inside the collection
 from __future__ import annotations
 
 import pytest
-import trustme
 
 from ansible_collections.aiqum.jobs.plugins.modules import um_request
 from ansible_collections.aiqum.jobs.tests.hostile_server import HostileServer, Reply
@@ -15,14 +14,6 @@ from ansible_collections.aiqum.jobs.tests.hostile_server import HostileServer, R
 KEY = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 PASSWORD = "P@ssw0rd!-wire"
 LUNS = "/storage-provider/luns"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    ca = trustme.CA()
-    ca_file = tmp_path_factory.mktemp("wire-pki") / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    return {"ca_file": str(ca_file), "leaf": ca.issue_cert("127.0.0.1")}
 
 
 @pytest.fixture(scope="module")
