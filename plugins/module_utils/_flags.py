@@ -13,22 +13,16 @@ import os
 import typing as t
 from dataclasses import dataclass
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ._errors import UMConfigError
 from ._trace import DEFAULT_BODY_LENGTH, DEFAULT_TRACE_FILE, APITrace, check_trace_file
 
-_TRUE = ("true", "yes", "on", "1", "y", "t")
-_FALSE = ("false", "no", "off", "0", "n", "f")
-
-
 def _flag_bool(name: str, value: t.Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise UMConfigError(f"feature_flags.{name} is {str(value)[:40]!r}, not a boolean: give true or false")
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise UMConfigError(f"feature_flags.{name} is {str(value)[:40]!r}, not a boolean: give true or false") from None
 
 
 @dataclass(frozen=True)

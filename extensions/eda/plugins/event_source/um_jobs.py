@@ -18,6 +18,8 @@ import time
 import typing as t
 from pathlib import Path
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 DOCUMENTATION = r"""
 ---
 short_description: Receive an event for each Unified Manager job that ends.
@@ -213,8 +215,6 @@ ENDED_STATES = "completed|aborted|normal|error|partial_failures"
 FILTERS = ("type", "name", "status", "parent_job_key")
 JOBS_PATH = "/management-server/jobs"
 UNKNOWN = "unknown"  # the outcome of a listed job that the job table does not call finished
-_TRUE = ("1", "true", "yes", "on", "y", "t")
-_FALSE = ("0", "false", "no", "off", "n", "f")
 
 
 class OptionError(ValueError):
@@ -227,14 +227,10 @@ def _env(name: str) -> str | None:
 
 
 def _bool(name: str, value: t.Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise OptionError(f"{name} must be true or false; got {str(value)[:40]!r}")
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise OptionError(f"{name} must be true or false; got {str(value)[:40]!r}") from None
 
 
 def _number(name: str, value: t.Any, kind: type, low: float, high: float) -> t.Any:
