@@ -18,6 +18,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ._errors import UMConfigError
 from ._trace import DEFAULT_BODY_LENGTH, DEFAULT_TRACE_FILE, APITrace, check_trace_file
 
+
 def _flag_bool(name: str, value: t.Any) -> bool:
     try:
         return boolean(value, strict=True)
