@@ -82,14 +82,14 @@ MISSES: dict[str, str] = {
         "**What would close it:** re-run `make bench` where nothing else runs; beyond that, less work after the "
         "answer (the action plugin re-summarises the module's result)."),
     "s1.nolongpoll": (
-        "**Cause (plugins/module_utils/_jobs.py `_interval`, plugins/plugin_utils/_wait_action.py).** Without "
-        "long polling the waiter polls at 1 s, growing by 1.3x to 2 s (then age/30). Each 30 s "
-        "`progress_interval` slice is a new module run whose waiter starts over: one more long-poll attempt "
-        "that the server answers at once, and the interval back at 1 s. The comparison also depends on load: "
-        "the delay: 1 loop's GETs are spaced by 1 s plus its task's own time (0.35 s on a quiet machine, 1-2 s "
-        "on a busy one), so on a busy machine it makes fewer GETs, while the waiter's spacing is its own clock. "
-        "**What would close it:** carry the waiter's state from one slice to the next (long polling known to be "
-        "unavailable, the interval reached), and re-run on a quiet machine."),
+        "**Cause (plugins/module_utils/_estimate.py `next_gap`).** Slices now carry the waiter's state, so the "
+        "pace no longer restarts every 30 s; what costs GETs here is the end estimate. In this scenario the "
+        "10 s and the 60 s jobs are of the same type, so the history of that type holds both durations and the "
+        "60 s job's window is wide: inside a window the waiter looks densely (up to WINDOW_POLLS = 50 looks "
+        "across it), which is right for a narrow window and too many for a wide one. The comparison also depends "
+        "on load: the delay: 1 loop's GETs are spaced by 1 s plus its task's own time, so on a busy machine it "
+        "makes fewer GETs. **What would close it:** fewer looks across a wide window (a lower WINDOW_POLLS, or "
+        "dense looks only around the history's modes), and re-run on a quiet machine."),
     "s2.excess": (
         "**Cause.** With many keys the waiter long-polls one job and, each time that poll returns, reads all the "
         "others with list requests (50 keys each); the job it holds on is the latest submitted, which for jobs "
