@@ -172,7 +172,9 @@ def write_markdown(results: dict[str, t.Any], path: Path, chart: Path | None = N
     add("")
     merged = results.get("merged")
     if merged:
-        add(f"Scenarios {', '.join(s[1:] for s in merged['measured_now'])} were measured in the run below; the others "
+        now = [s[1:] for s in merged["measured_now"]]
+        which = f"Scenario {now[0]} was" if len(now) == 1 else f"Scenarios {', '.join(now)} were"
+        add(f"{which} measured in the run below; the others "
             f"are kept from the run of {merged.get('kept_from')} (commit `{str(merged.get('kept_git') or '?')[:12]}`) "
             "(`scripts/bench.sh --only ... --merge`).")
         add("")
