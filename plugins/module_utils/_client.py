@@ -82,12 +82,6 @@ def encode_segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _shown(text: str) -> str:
-    """An option's value for a message: everything up to its last '@' masked (it may hold a password, which may
-    itself hold '@'), control characters escaped."""
-    return mask_userinfo(text)
-
-
 def _dot_segment(segment: str) -> bool:
     """Whether a path segment is, or hides, a '.' or '..' segment for some server: percent-encoded once or
     twice (`%2e%2e`, `%252e`), followed by a servlet path parameter (`..;x`), or joined by an encoded slash
@@ -114,12 +108,12 @@ def check_api_path(path: str) -> str:
         raise UMConfigError("path is empty: give a path under /api, for example /storage-provider/luns")
     p = path.strip()
     if "://" in p or p.startswith("//"):
-        raise UMConfigError(f"path '{_shown(p)}' is a URL: give only the path under /api (for example "
+        raise UMConfigError(f"path '{mask_userinfo(p)}' is a URL: give only the path under /api (for example "
                             "/storage-provider/luns); the server comes from hostname and http_port")
     if any(c in p for c in "?#"):
-        raise UMConfigError(f"path '{_shown(p)}' holds '?' or '#': give query parameters in the query option")
+        raise UMConfigError(f"path '{mask_userinfo(p)}' holds '?' or '#': give query parameters in the query option")
     if any(ord(c) < 33 or ord(c) > 126 for c in p):
-        raise UMConfigError(f"path '{_shown(p)}' holds spaces, control or non-ASCII characters: "
+        raise UMConfigError(f"path '{mask_userinfo(p)}' holds spaces, control or non-ASCII characters: "
                             "percent-encode path parameters or pass them in query")
     if not p.startswith("/"):
         p = "/" + p
@@ -127,10 +121,10 @@ def check_api_path(path: str) -> str:
         p = p[4:] or "/"
     segments = p.split("/")
     if any(_dot_segment(s) for s in segments):
-        raise UMConfigError(f"path '{_shown(path)}' holds a '.' or '..' segment (perhaps percent-encoded or with "
+        raise UMConfigError(f"path '{mask_userinfo(path)}' holds a '.' or '..' segment (perhaps percent-encoded or with "
                             "';'): give the path under /api as it is")
     if any(ord(c) < 32 or ord(c) == 127 for c in unquote(unquote(p))):
-        raise UMConfigError(f"path '{_shown(path)}' holds a percent-encoded control character: give the path "
+        raise UMConfigError(f"path '{mask_userinfo(path)}' holds a percent-encoded control character: give the path "
                             "under /api as it is")
     return p
 
@@ -249,7 +243,7 @@ class UMClient:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         elif ca_path:
             if not os.path.isfile(ca_path) or not os.access(ca_path, os.R_OK):
-                raise UMConfigError(f"ca_path {_shown(str(ca_path))} is not a readable file: give the PEM file of the CA "
+                raise UMConfigError(f"ca_path {mask_userinfo(str(ca_path))} is not a readable file: give the PEM file of the CA "
                                     "that signed UM's certificate (UM_CA_PATH)")
             self._verify = ca_path
         self.ca_path = ca_path if validate_certs else None
@@ -656,33 +650,33 @@ def check_hostname(hostname: str) -> str:
     if not host:
         raise UMConfigError("hostname is empty: give UM's host name or address (or set UM_HOSTNAME)")
     if "://" in host:
-        raise UMConfigError(f"hostname '{_shown(host)}' holds a scheme: give only the host name or address, "
+        raise UMConfigError(f"hostname '{mask_userinfo(host)}' holds a scheme: give only the host name or address, "
                             "HTTPS is always used")
     if any(c in host for c in "/?#@ \t") or not host.isprintable():
-        raise UMConfigError(f"hostname '{_shown(host)}' is not a host name or address: give only the host, "
+        raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not a host name or address: give only the host, "
                             "for example um.example.com")
     if host.startswith("["):
         if not host.endswith("]"):
-            raise UMConfigError(f"hostname '{_shown(host)}' holds a port or is not a bracketed IPv6 address: give "
+            raise UMConfigError(f"hostname '{mask_userinfo(host)}' holds a port or is not a bracketed IPv6 address: give "
                                 "only the address (for example ::1) and the port in http_port")
         host = host[1:-1]
         if not _is_ipv6(host):
-            raise UMConfigError(f"hostname '{_shown(host)}' is not an IPv6 address: give UM's host name or address")
+            raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not an IPv6 address: give UM's host name or address")
         return host
     if ":" in host:
         if host.count(":") == 1:
-            raise UMConfigError(f"hostname '{_shown(host)}' holds a port: give the port in http_port")
+            raise UMConfigError(f"hostname '{mask_userinfo(host)}' holds a port: give the port in http_port")
         if not _is_ipv6(host):
-            raise UMConfigError(f"hostname '{_shown(host)}' is not a host name or an IPv6 address: give only the "
+            raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not a host name or an IPv6 address: give only the "
                                 "host, and the port in http_port")
         return host
     try:
         ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
-        raise UMConfigError(f"hostname '{_shown(host)}' is not a valid host name: check its spelling") from None
+        raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not a valid host name: check its spelling") from None
     labels = ascii_host[:-1].split(".") if ascii_host.endswith(".") else ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise UMConfigError(f"hostname '{_shown(host)}' is not a valid host name (empty label, a label longer "
+        raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not a valid host name (empty label, a label longer "
                             "than 63 characters, or a character a host name cannot hold): check its spelling")
     return host
 
@@ -740,12 +734,6 @@ def _caused_by(exc: Exception, kinds: tuple[type, ...]) -> bool:
         cur = (cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None) \
             or cur.__cause__ or cur.__context__
     return False
-
-
-def _never_sent(exc: Exception) -> bool:
-    """True when a ConnectionError happened before any byte of the request reached the server."""
-    return _caused_by(exc, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
-                            urllib3.exceptions.NameResolutionError))
 
 
 def _reason(exc: Exception) -> str:

@@ -158,15 +158,7 @@ def http_error(status: int, method: str, path: str, **kw: t.Any) -> UMHTTPError:
     return cls(status, method, path, **kw)
 
 
-class UMJobsNotFound(UMError):
-    """One or more job keys do not exist on UM."""
-
-
 class UMResponseTooLarge(UMResponseError):
     """UM's answer was far larger than any job or page of jobs: refused rather than read into memory."""
 
     final = True
-
-
-class UMWaitTimeout(UMError):
-    """The wait's deadline passed before every job ended; carries what was last seen so a later task can resume."""

@@ -217,10 +217,6 @@ def job_line(job: t.Mapping[str, t.Any], elapsed: float | None = None) -> str:
     return text
 
 
-def progress_line(job: t.Mapping[str, t.Any], elapsed: float) -> str:
-    return job_line(job, elapsed)
-
-
 def results_of(job: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """job_results as a dict name -> value: what the job made (lunKey, ...)."""
     out: dict[str, t.Any] = {}

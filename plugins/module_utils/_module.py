@@ -108,8 +108,6 @@ WAIT_ARGSPEC: dict[str, dict[str, t.Any]] = {
 # A progress slice shorter than this is not worth a module start (about 0.35 s each).
 MIN_SLICE = 2.0
 
-# Every name a task may give a connection option by, aliases included (the action plugins pass them on).
-CONNECTION_KEYS = tuple(CONNECTION_ARGSPEC) + tuple(a for spec in CONNECTION_ARGSPEC.values() for a in spec.get("aliases", ()))
 # Body fields whose values are secrets, wherever they appear in a request body.
 SECRET_NAMES = re.compile(r"pass(word|wd|phrase)?$|secret|token|private_?key|api_?key|credential", re.IGNORECASE)
 MASK = "********"

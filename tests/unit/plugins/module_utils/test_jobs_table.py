@@ -21,7 +21,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
     check_keys,
     classify,
     failure_reasons,
-    progress_line,
+    job_line,
     results_of,
     WaitState,
     summarize as summarize_state,
@@ -326,11 +326,11 @@ def test_progress_unknown_is_zero(job):
     assert task_progress(job) == (0, 0)
 
 
-def test_progress_line():
+def test_job_line():
     job = mkjob(state="RUNNING", task_reports=[{"state": "completed"}, {"state": "running"}])
-    line = progress_line(job, 12.4)
+    line = job_line(job, 12.4)
     assert line == f"job {KEY} (Create LUN 7ff4): running, tasks 1/2, 12s elapsed"
-    assert progress_line({"key": KEY}, 3) == f"job {KEY}: unknown, 3s elapsed"
+    assert job_line({"key": KEY}, 3) == f"job {KEY}: unknown, 3s elapsed"
 
 
 @pytest.mark.parametrize("job, outcome", [
