@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -401,6 +402,24 @@ class Runner:
 # ---------------------------------------------------------------------------------------------
 # Staggering concurrent runs
 # ---------------------------------------------------------------------------------------------
+
+def on_timeline(plan: t.Sequence[tuple[float, t.Callable[[], dict[str, t.Any]]]]) -> tuple[list[dict[str, t.Any]], float]:
+    """Run each (offset, fn) of `plan` in its own thread, `offset` seconds after a common start (1 s from now);
+    return their results in plan order and the wall time of the whole."""
+    t0 = time.monotonic() + 1.0
+
+    def timed(offset: float, fn: t.Callable[[], dict[str, t.Any]]) -> dict[str, t.Any]:
+        delay = t0 + offset - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        return fn()
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, len(plan))) as ex:
+        futures = [ex.submit(timed, off, fn) for off, fn in plan]
+        results = [fut.result() for fut in futures]
+    return results, time.monotonic() - started
+
 
 def stagger(durations: t.Sequence[float], gap: float) -> list[float]:
     """Start offsets for runs of the given lengths, so that no start or end lies within `gap` s of another.

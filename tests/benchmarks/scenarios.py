@@ -19,11 +19,10 @@ import threading
 import time
 import typing as t
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import HERE, PASSWORD, USER, Figure, Runner, Simulator, iso_epoch, log, stagger, summary
+from harness import HERE, PASSWORD, USER, Figure, Runner, Simulator, iso_epoch, log, on_timeline, stagger, summary
 
 VENDOR = HERE / "vendor_poll.py"
 LOAD = HERE / "longpoll_load.py"
@@ -202,21 +201,7 @@ def phase_a(ctx: Context, p1: dict[str, t.Any], p2: dict[str, t.Any]) -> tuple[l
     plan = list(zip(offsets, jobs))
     log(f"phase A: {len(plan)} runs over ~{offsets[-1] + max(lengths):.0f} s (starts and ends >= {p1['gap']} s apart)")
     cpu0 = _cpu(sims.values())
-    t0 = time.monotonic() + 1.0
-    results: list[dict[str, t.Any]] = []
-
-    def timed(offset: float, fn: t.Callable[[], dict[str, t.Any]]) -> dict[str, t.Any]:
-        delay = t0 + offset - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        return fn()
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=len(plan)) as ex:
-        futures = [ex.submit(timed, off, fn) for off, fn in plan]
-        for fut in futures:
-            results.append(fut.result())
-    wall = time.monotonic() - started
+    results, wall = on_timeline(plan)
     sim_cpu = {"phase": "A (scenario 1 + scenario 2 one-task)", "wall_s": round(wall, 1),
                "sim_cpu_s": round(_cpu(sims.values()) + _cpu(pool.all) - cpu0, 2), "sims": 2 + len(pool.all)}
     s1 = [r for r in results if "duration" in r]
@@ -704,18 +689,7 @@ def scenario6(ctx: Context, p6: dict[str, t.Any]) -> dict[str, t.Any]:
                                                                        p6["history"])))
     log(f"scenario 6: {len(jobs)} runs over ~{max(o + d for o, d in zip(offsets, lengths)):.0f} s")
     cpu0 = sim.cpu_seconds()
-    t0 = time.monotonic() + 1.0
-
-    def timed(offset: float, fn: t.Callable[[], dict[str, t.Any]]) -> dict[str, t.Any]:
-        delay = t0 + offset - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        return fn()
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=len(jobs)) as ex:
-        runs = [f.result() for f in [ex.submit(timed, off, fn) for off, fn in jobs]]
-    wall = time.monotonic() - started
+    runs, wall = on_timeline(jobs)
     out = _scenario6_figures(runs, p6)
     out["sim_cpu"] = {"phase": "scenario 6 (standard polling that knows when to look)", "wall_s": round(wall, 1),
                       "sim_cpu_s": round(sim.cpu_seconds() - cpu0, 2), "sims": 1}
