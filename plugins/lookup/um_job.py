@@ -115,7 +115,7 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import JOBS_PATH, UMClient
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMError
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import check_key
 
 FILTERS = ("name", "type", "state", "status")
 

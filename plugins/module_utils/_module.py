@@ -19,7 +19,10 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ._client import UMClient
 from ._errors import UMConfigError, UMError, UMOperationUncertain
 from ._flags import FeatureFlags
-from ._jobs import JobWaiter, WaitOptions, WaitState, progress_lines, results_of, summarize
+from ._report import progress_lines, summarize
+from ._state import WaitOptions, WaitState
+from ._table import results_of
+from ._waiter import JobWaiter
 
 
 # Problems found in UM_* variables while Ansible read the options; reported by UMModule as one line naming the variable.

@@ -176,7 +176,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMOperationUncertain,
     UMResponseError,
 )
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import check_key
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, masked
 
 OK_STATUSES = (200, 201, 202, 204)

@@ -36,7 +36,7 @@ except ImportError:  # ansible-core 2.16 to 2.18: a module reads its arguments f
 
 from ansible_collections.aiqum.jobs.plugins.module_utils import _module
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import JobWaiter
+from ansible_collections.aiqum.jobs.plugins.module_utils._waiter import JobWaiter
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, FakeClock, FakeUM
 
 # The client checks that ca_path is a readable file; its content is never used here (_send is scripted).

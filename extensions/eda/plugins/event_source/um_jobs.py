@@ -4,7 +4,7 @@
 """aiqum.jobs.um_jobs: an ansible-rulebook event source with one event per Unified Manager job that ends.
 
 The watermark (what is new, what was seen) lives in plugins/plugin_utils/_job_watch.py and the job table
-in plugins/module_utils/_jobs.py; this file only reads options, lists jobs (in a thread: the client is
+in plugins/module_utils/_table.py; this file only reads options, lists jobs (in a thread: the client is
 synchronous) and puts events on the queue.
 """
 
@@ -196,16 +196,16 @@ def _collection_imports() -> dict[str, t.Any]:
     folder is on sys.path: add the one this file lives under if the first import fails.
     """
     try:
-        from ansible_collections.aiqum.jobs.plugins.module_utils import _client, _errors, _jobs
+        from ansible_collections.aiqum.jobs.plugins.module_utils import _client, _errors, _report, _table
         from ansible_collections.aiqum.jobs.plugins.plugin_utils import _job_watch
     except ImportError:
         here = Path(globals().get("__file__") or ".").resolve()
         if len(here.parents) < 8 or here.parents[6].name != "ansible_collections":
             raise
         sys.path.append(str(here.parents[7]))
-        from ansible_collections.aiqum.jobs.plugins.module_utils import _client, _errors, _jobs
+        from ansible_collections.aiqum.jobs.plugins.module_utils import _client, _errors, _report, _table
         from ansible_collections.aiqum.jobs.plugins.plugin_utils import _job_watch
-    return {"client": _client, "errors": _errors, "jobs": _jobs, "watch": _job_watch}
+    return {"client": _client, "errors": _errors, "table": _table, "report": _report, "watch": _job_watch}
 
 
 LOG = logging.getLogger("aiqum.jobs.um_jobs")
@@ -316,7 +316,8 @@ class Source:
                  clock: t.Callable[[], float] = time.time) -> None:
         self.opts = opts
         self.client = client
-        self.jobs = mods["jobs"]
+        self.table = mods["table"]
+        self.report = mods["report"]
         self.watch = mods["watch"]
         self.errors = mods["errors"]
         self.path = JOBS_PATH
@@ -357,25 +358,25 @@ class Source:
         return self.marks[kind].look(self.client.iter_records(self.path, params=self.params(kind)))
 
     def event(self, kind: str, job: dict) -> dict[str, t.Any]:
-        jobs = self.jobs
-        verdict = jobs.classify(job)
+        table, report = self.table, self.report
+        verdict = table.classify(job)
         outcome = action = None
         if kind == "ended":
             outcome = verdict.outcome if verdict.terminal else UNKNOWN
-            action = jobs.action_for(outcome, self.opts["fail_on_partial_failures"], self.opts["warn_on_warning"])
-        reasons = jobs.failure_reasons(job)
+            action = table.action_for(outcome, self.opts["fail_on_partial_failures"], self.opts["warn_on_warning"])
+        reasons = table.failure_reasons(job)
         if kind == "ended":
-            message = f"job {jobs.describe(job)} ended: {outcome}"
+            message = f"job {report.describe(job)} ended: {outcome}"
             if reasons:
                 message += "; " + "; ".join(reasons)
         else:
-            message = f"job {jobs.describe(job)} started"
+            message = f"job {report.describe(job)} started"
         return {"um_job": {
             "event": kind, "key": job.get("key"), "name": job.get("name"), "type": job.get("type"),
             "state": verdict.state, "status": verdict.status, "outcome": outcome, "action": action,
             "failed": action == "fail", "submit_time": job.get("submit_time"),
             "complete_time": job.get("complete_time"), "parent_job_key": job.get("parent_job_key"),
-            "outputs": jobs.results_of(job), "failure_reasons": reasons, "message": message, "job": job,
+            "outputs": table.results_of(job), "failure_reasons": reasons, "message": message, "job": job,
         }}
 
     def state(self) -> dict[str, t.Any]:

@@ -11,7 +11,8 @@ import pytest
 
 from ansible_collections.aiqum.jobs.plugins.module_utils import _estimate as est
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMConnectionError
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import JobWaiter, WaitOptions, WaitState
+from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitOptions, WaitState
+from ansible_collections.aiqum.jobs.plugins.module_utils._waiter import JobWaiter
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import EPOCH, FakeClock, FakeJob, FakeUM, finished, \
     http_error, iso, job
 

@@ -19,17 +19,10 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMResponseError,
     UMTLSError,
 )
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
-    ERROR,
-    SUCCESS,
-    JobWaiter,
-    WaitOptions,
-    WaitState,
-    NOT_FOUND,
-    classify,
-    summarize,
-    timeout_message,
-)
+from ansible_collections.aiqum.jobs.plugins.module_utils._report import summarize, timeout_message
+from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitOptions, WaitState
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import ERROR, NOT_FOUND, SUCCESS, classify
+from ansible_collections.aiqum.jobs.plugins.module_utils._waiter import JobWaiter
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import FakeClock, FakeJob, FakeUM, Reply, http_error, job
 
 pytestmark = pytest.mark.usefixtures("no_sleep")
