@@ -9,8 +9,10 @@ Plain Python, nothing from Ansible.
 
 from __future__ import annotations
 
+import re
 import typing as t
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from ._errors import UMConfigError
 from ._text import one_line
@@ -183,3 +185,44 @@ def results_of(job: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         if isinstance(item, dict) and "name" in item:
             out[str(item["name"])] = item.get("value")
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Job handles: how an answer that started a job names it
+# ---------------------------------------------------------------------------------------------
+
+# Where UM lists and reads its jobs (under /api): the one place this path is written.
+JOBS_PATH = "/management-server/jobs"
+_JOB_HREF = re.compile(r"^(?:[a-z][a-z0-9+.-]*://[^/]*)?/api(?:/v\d+)?/management-server/jobs/([^/?#]+)/?(?:[?#].*)?$",
+                       re.IGNORECASE)
+
+
+def job_key_from_href(href: t.Any) -> str | None:
+    """The key of the job a link names (`/api/management-server/jobs/<key>`, absolute or server-relative,
+    with the key percent-encoded or not), or None when the link names no UM job."""
+    if not isinstance(href, str):
+        return None
+    match = _JOB_HREF.match(href.strip())
+    return unquote(match.group(1)) if match else None
+
+
+def job_handle_of(data: t.Any, location: t.Any = None) -> tuple[str, t.Any, dict] | None:
+    """The job an answer to a write carries, by its known shapes: (where it was found, the key as given, the job
+    reference). None when the answer carries no job.
+
+    `{"job": {"key": ...}}` (202 from most operations), `{"operationId": ...}` (200 from a datasource rediscovery),
+    a top-level `job_key` (the predecessor API), and, for an answer without a JSON object, a `Location` header that
+    names a job.
+    """
+    if isinstance(data, dict):
+        job = data.get("job")
+        if isinstance(job, dict) and job.get("key") not in (None, ""):
+            return "job.key", job["key"], job
+        for name in ("operationId", "job_key"):
+            if data.get(name) not in (None, ""):
+                return name, data[name], {"key": data[name]}
+        return None
+    key = job_key_from_href(location)
+    if key:
+        return "Location", key, {"key": key, "_links": {"self": {"href": str(location)}}}
+    return None

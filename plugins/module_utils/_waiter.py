@@ -25,11 +25,8 @@ from ._errors import (
     UMTLSError,
 )
 from ._state import WaitOptions, WaitState
-from ._table import classify
+from ._table import UNKNOWN, classify
 
-# ---------------------------------------------------------------------------------------------
-# The waiter
-# ---------------------------------------------------------------------------------------------
 
 class _Transient(Exception):
     """Internal: a poll failed in a way worth trying again before the deadline."""
@@ -63,24 +60,29 @@ class JobWaiter:
     MIN_REQUEST = 0.1     # with less time than this left, no request is sent
     HISTORY_TIMEOUT = 5.0  # the most one history request (finished jobs of a type) may take
     HISTORY_TYPES = 10     # job types whose history one wait asks for, at most
+    AUTH_RETRIES = 2       # 401s retried per task once the credentials worked (more could lock the account)
 
     def __init__(self, client: t.Any, options: WaitOptions | None = None,
                  clock: t.Callable[[], float] | None = None, sleep: t.Callable[[float], None] | None = None,
-                 server_seen: bool = False) -> None:
+                 server_seen: bool = False, wall: t.Callable[[], float] | None = None) -> None:
         self.client = client
         self.opts = options or WaitOptions()
         self.opts.check()
-        # Wall-clock time by default: a wait's state goes from one module process to the next.
-        self.clock = clock or time.time
+        # Monotonic time within a run; the wall clock only for what a state carries to the next module run (its
+        # deadline and pace). A test's fake clock serves as both.
+        self.clock = clock or time.monotonic
+        self.wall = wall or (clock if clock is not None else time.time)
         self.sleep = sleep or time.sleep
         # Until UM has answered once, a refused connection or a 401 means a wrong hostname, port or
         # password: fail at once rather than retry for the whole timeout. um_request passes True.
         self.server_seen = server_seen
         self._stop = 0.0
+        self._deadline = 0.0  # the wait's deadline on self.clock, for this run
+        self._next = 0.0      # no standard poll before this time on self.clock
 
     def start(self, keys: t.Sequence[str]) -> WaitState:
-        now = self.clock()
-        return WaitState(keys=list(keys), started=now, deadline=now + float(self.opts.timeout), pending=list(keys),
+        now = self.wall()
+        return WaitState(keys=list(keys), started=now, deadline=now + float(self.opts.timeout), next_poll=now,
                          seen=self.server_seen, long_poll=False if self.opts.long_poll == "never" else None)
 
     def wait(self, keys: t.Sequence[str]) -> WaitState:
@@ -89,13 +91,26 @@ class JobWaiter:
 
     def run(self, state: WaitState, until: float | None = None) -> WaitState:
         """Go on with a wait until every job ended, the deadline, or `until` (the end of a progress slice)."""
-        self._stop = state.deadline if until is None else min(until, state.deadline)
+        offset = self.wall() - self.clock()
+        self._deadline = state.deadline - offset
+        self._next = state.next_poll - offset
+        self._stop = self._deadline if until is None else min(until, self._deadline)
+        try:
+            self._run(state)
+        finally:
+            state.next_poll = self._next + offset
+            state.elapsed = max(0.0, self.wall() - state.started)
+        if not state.pending:
+            self._reread(state)
+        return state
+
+    def _run(self, state: WaitState) -> None:
         while state.pending:
             now = self.clock()
             if self._stop - now < self.MIN_REQUEST:
                 break
-            if state.next_poll > now:
-                self._pause_until(min(state.next_poll, self._stop))
+            if self._next > now:
+                self._pause_until(min(self._next, self._stop))
                 continue
             try:
                 more = self._round(state)
@@ -103,10 +118,16 @@ class JobWaiter:
                 self._failed(state, str(exc), self._retry_delay(exc.retry_after, state.failures + 1))
                 continue
             except UMHTTPError as exc:
-                if exc.status == 401 and state.seen:
-                    # Credentials that worked a moment ago: a directory hiccup; keep trying until the deadline.
+                if exc.status == 401 and state.seen and state.auth_failures < self.AUTH_RETRIES:
+                    # Credentials that worked earlier in this task: perhaps a directory hiccup. A few more tries per
+                    # task (counted across progress slices), never enough to lock an account.
+                    state.auth_failures += 1
                     self._failed(state, str(exc), self._retry_delay(None, state.failures + 2))
                     continue
+                if exc.status == 401 and state.seen:
+                    exc.message += (f" (the credentials had worked earlier in this task; after {state.auth_failures} "
+                                    "more failed tries they are not tried again, so that the account is not locked: "
+                                    "check whether the password was changed or the account locked)")
                 raise
             if not more:
                 break  # the slice is over
@@ -114,32 +135,53 @@ class JobWaiter:
             state.last_error = None
             state.rounds += 1
             before = len(state.pending)
-            self._update_pending(state)
+            self._update_ended(state)
             # Still finding out about long polling, and a job just turned out finished: ask again at once.
             trying = state.long_poll is None and len(state.pending) < before
             if state.pending and not state.long_poll and not trying:
                 if state.long_poll is False:
                     self._learn(state)
-                state.next_poll = self.clock() + self._gap(state)
-        if state.pending and self._stop == state.deadline:
-            self._pause_until(state.deadline)  # the last moments, too short for a request, still belong to the wait
-        now = self.clock()
-        state.elapsed = now - state.started
-        state.timed_out = bool(state.pending) and now >= state.deadline
-        return state
+                self._next = self.clock() + self._gap(state)
+        if state.pending and self._stop == self._deadline:
+            self._pause_until(self._deadline)  # the last moments, too short for a request, still belong to the wait
+        state.timed_out = bool(state.pending) and self.clock() >= self._deadline
 
     def _failed(self, state: WaitState, error: str, delay: float) -> None:
         state.failures += 1
         state.last_error = error
-        state.next_poll = self.clock() + delay
+        self._next = self.clock() + delay
 
-    def _update_pending(self, state: WaitState) -> None:
-        state.pending = [k for k in state.keys
-                         if k not in state.missing and not (k in state.jobs and classify(state.jobs[k]).terminal)]
+    def _update_ended(self, state: WaitState) -> None:
+        """Note the outcome of each job read that has ended (by the table), and unknown states of the others."""
         for k in state.pending:
-            verdict = classify(state.jobs.get(k, {}))
-            if k in state.jobs and not verdict.known_state:
+            job = state.jobs.get(k)
+            if job is None:
+                continue
+            verdict = classify(job)
+            if verdict.terminal:
+                state.ended[k] = verdict.outcome or UNKNOWN
+            elif not verdict.known_state:
                 state.unknown_states[k] = verdict.state
+
+    def _reread(self, state: WaitState) -> None:
+        """Read once the jobs that ended in an earlier progress slice (their records do not travel between slices),
+        for the task's result. Within the deadline only; a job not read keeps its outcome and is listed in
+        `reread` (the result says so)."""
+        keys = [k for k in state.keys if k in state.ended and k not in state.jobs]
+        if not keys:
+            return
+        self._stop = self._deadline
+        missing = list(state.missing)
+        try:
+            self._refresh(state, keys)
+        except (_Transient, UMError):
+            pass
+        state.missing = missing  # a job that ended is not made "not found" by a look after its end
+        for k in keys:
+            job = state.jobs.get(k)
+            if job is None or not classify(job).terminal:
+                state.jobs.pop(k, None)
+                state.reread.append(k)
 
     # -- one round: look at every pending job once -------------------------------------------------
 
@@ -172,16 +214,16 @@ class JobWaiter:
     def _long_poll(self, state: WaitState, key: str) -> str:
         """One long poll: 'honoured' (or the job ended), 'fallback' to standard polling, or 'slice over'."""
         now = self.clock()
-        to_stop, to_deadline = self._stop - now, state.deadline - now
+        to_stop, to_deadline = self._stop - now, self._deadline - now
         # Hold for the rest of the slice (a slice is one long poll), never past the deadline.
-        hold = math.ceil(to_stop) if self._stop < state.deadline else math.floor(to_stop)
+        hold = math.ceil(to_stop) if self._stop < self._deadline else math.floor(to_stop)
         poll_timeout = int(min(self.opts.long_poll_timeout, hold, math.floor(to_deadline)))
         if poll_timeout < 1:
-            if self._stop < state.deadline:
+            if self._stop < self._deadline:
                 return "slice over"
             # Too little time left to hold a request: one plain look, and the wait ends at the deadline.
             self._refresh(state, [key])
-            state.next_poll = state.deadline
+            self._next = self._deadline
             return "honoured"
         sent = self.clock()
         budget = min(poll_timeout + self.GRACE, to_deadline)
@@ -209,7 +251,7 @@ class JobWaiter:
             # A running job, answered well before poll_timeout: the server does not hold requests.
             if self.opts.long_poll == "always":
                 # The user insists; do not spin: wait like standard polling before asking again.
-                state.next_poll = self.clock() + self.opts.poll_interval
+                self._next = self.clock() + self.opts.poll_interval
                 return "honoured"
             state.long_poll = False
             return "fallback"
@@ -278,7 +320,7 @@ class JobWaiter:
 
     def _budget(self, state: WaitState) -> float | None:
         """The time one request may take: the client's request_timeout, never past the deadline."""
-        left = state.deadline - self.clock()
+        left = self._deadline - self.clock()
         if left < self.MIN_REQUEST:
             return None
         return min(float(self.client.request_timeout), left)
@@ -291,14 +333,14 @@ class JobWaiter:
         The history request is one short GET per type and wait, made only while time is left in the slice; its
         failure is noted (an empty history) and never fails or holds up the wait.
         """
-        now = self.clock()
+        now, wall = self.clock(), self.wall()
         for key in state.pending:
             job = state.jobs.get(key)
             if job is not None and key not in state.submitted:
-                state.submitted[key] = now - _estimate.first_age(job, now)
+                state.submitted[key] = now - _estimate.first_age(job, wall)
         for kind in self._types(state):
             now = self.clock()
-            budget = min(self.HISTORY_TIMEOUT, float(self.client.request_timeout), self._stop - now, state.deadline - now)
+            budget = min(self.HISTORY_TIMEOUT, float(self.client.request_timeout), self._stop - now, self._deadline - now)
             if budget < self.MIN_REQUEST:
                 return  # the next slice asks
             state.history[kind] = []
@@ -349,7 +391,7 @@ class JobWaiter:
 
     def _interval(self, state: WaitState) -> float:
         o = self.opts
-        age = self.clock() - state.started
+        age = self.wall() - state.started
         early = min(o.poll_interval * self.GROWTH ** state.rounds, max(self.EARLY_CAP, o.poll_interval))
         return max(o.poll_interval, min(o.max_poll_interval, max(early, age / self.AGE_DIVISOR)))
 
