@@ -9,6 +9,7 @@ Plain Python, nothing from Ansible.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import typing as t
 from dataclasses import dataclass
@@ -44,6 +45,11 @@ PROSE_TERMINAL_STATES = frozenset(("normal", "error", "partial_failures"))
 # The vendor's prose lists WARNING among its "states" but not among the terminal ones: a job in it is
 # still running as far as the wire tells us.
 PROSE_RUNNING_STATES = frozenset(("warning",))
+
+# The state words under which a listed job may have ended (a prose WARNING only with a complete_time), for list
+# filters that ask UM for ended jobs: each in lower and upper case, as servers differ in case.
+ENDED_STATE_WORDS = tuple(w for word in ("completed", "aborted", "normal", "error", "partial_failures", "warning")
+                          for w in (word, word.upper()))
 
 SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN, NOT_FOUND = (
     "normal", "warning", "partial_failures", "error", "aborted", "unknown", "not_found")
@@ -108,6 +114,40 @@ def action_for(outcome: str, fail_on_partial: bool = False, warn_on_warning: boo
     if outcome == WARNING and not warn_on_warning:
         return "ok"
     return action
+
+
+def ended(job: t.Mapping[str, t.Any]) -> bool:
+    """Whether a job record shows a job that has ended, by the table (the one rule for every entry point)."""
+    return classify(job).terminal
+
+
+_ISO_TIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$")
+
+
+def parse_time(value: t.Any) -> float | None:
+    """Epoch seconds of a UM time (`2019-11-15T09:57:18.000+05:30`), or None when it is not one: the one time
+    parser. A time without an offset is read as UTC (UM always sends one; a guess in local time would be hours off).
+    An impossible date or offset (`+25:00`) is None too, never an exception."""
+    if not isinstance(value, str):
+        return None
+    m = _ISO_TIME.match(value.strip())
+    if not m:
+        return None
+    try:
+        year, month, day, hour, minute = (int(m.group(i)) for i in range(1, 6))
+        second = int(m.group(6) or 0)
+        micro = int((m.group(7) or "0").ljust(6, "0")[:6])
+        tz = _dt.timezone.utc
+        off = m.group(8)
+        if off and off not in ("Z", "z"):
+            digits = off[1:].replace(":", "")
+            delta = _dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+            tz = _dt.timezone(delta if off[0] == "+" else -delta)
+        return _dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz).timestamp()
+    except (ValueError, OverflowError):
+        return None
 
 
 def check_key(key: t.Any) -> str:
