@@ -167,7 +167,8 @@ long_polling:
 import json
 import typing as t
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS
+from ansible_collections.aiqum.jobs.plugins.module_utils._paths import check_api_path
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMConfigError,
     UMConnectionError,
