@@ -15,26 +15,21 @@ Retry policy, in one place:
 - The waiter polls with `retry=False` (no retries at all, not even connect) and applies its own policy,
   because only it knows its deadline.
 
-What happened on the wire is tracked, not guessed: the connection classes below note when the first byte of
-a request is written (after TCP, proxy CONNECT and TLS handshake), so a failure before that point is
-reported as "nothing was sent" (`sent=False`) and one after it as a lost answer. Once a status line came
-back the request was sent, whatever its body holds.
+Around it: `_paths` checks what may be sent where, `_transport` tracks what happened on the wire and reads
+bodies within their budget, `_diagnose` turns a proxy, TLS or socket failure into words a user can act on.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
-import re
 import socket
-import ssl
-import threading
 import time
 import traceback
 import typing as t
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
+from ._diagnose import _caused_by, _reason, proxy_message, tls_message
 from ._errors import (
     UMConfigError,
     UMConnectionError,
@@ -42,28 +37,23 @@ from ._errors import (
     UMProxyError,
     UMRedirectError,
     UMResponseError,
-    UMResponseTooLarge,
     UMTLSError,
     RETRY_AFTER_CAP,
     http_error,
 )
+from ._paths import check_api_path, check_hostname, encode_segment
 from ._text import mask_userinfo, one_line, tame_json
 from ._trace import trace_exchange
+from ._transport import _WIRE, _WireAdapter, read_body
 
 REQUESTS_IMPORT_ERROR: str | None
 try:
     import requests
     import urllib3
-    from requests.adapters import HTTPAdapter
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
     from urllib3.util.retry import Retry
 except ImportError:  # pragma: no cover - reported by the module wrapper with missing_required_lib
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    HTTPAdapter = object  # type: ignore[assignment,misc]
     Retry = object  # type: ignore[assignment,misc]
-    HTTPConnection = HTTPSConnection = object  # type: ignore[assignment,misc]
-    HTTPConnectionPool = HTTPSConnectionPool = object  # type: ignore[assignment,misc]
 else:
     REQUESTS_IMPORT_ERROR = None
 
@@ -71,62 +61,8 @@ WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 JOBS_PATH = "/management-server/jobs"
 # UM accepts at most this many records per page.
 MAX_PAGE = 1000
-# A job is a few kilobytes and a full page of jobs a few megabytes: an answer far larger is refused, not read.
-MAX_BODY = 32 * 1024 * 1024
 # A paged listing never follows more links than this (1000 pages of 1000 records is far beyond any UM).
 MAX_PAGES = 1000
-
-
-def encode_segment(value: str) -> str:
-    """Percent-encode one path parameter (job keys hold ':'), so nothing in it can change the path."""
-    return quote(str(value), safe="")
-
-
-def _dot_segment(segment: str) -> bool:
-    """Whether a path segment is, or hides, a '.' or '..' segment for some server: percent-encoded once or
-    twice (`%2e%2e`, `%252e`), followed by a servlet path parameter (`..;x`), or joined by an encoded slash
-    or backslash (`..%2Fx`)."""
-    seen = segment
-    for _round in range(3):
-        for part in re.split(r"[/\\]", seen):
-            if part.split(";", 1)[0] in (".", ".."):
-                return True
-        decoded = unquote(seen)
-        if decoded == seen:
-            break
-        seen = decoded
-    return False
-
-
-def check_api_path(path: str) -> str:
-    """Normalise a path under /api (`/storage-provider/luns`, `storage-provider/luns`, `/api/...`).
-
-    Refuses absolute URLs, `..` segments in any disguise and embedded queries, so a path can never leave the
-    API. User paths, `_links.next` from UM and job keys all go through here before they are sent.
-    """
-    if not isinstance(path, str) or not path.strip():
-        raise UMConfigError("path is empty: give a path under /api, for example /storage-provider/luns")
-    p = path.strip()
-    if "://" in p or p.startswith("//"):
-        raise UMConfigError(f"path '{mask_userinfo(p)}' is a URL: give only the path under /api (for example "
-                            "/storage-provider/luns); the server comes from hostname and http_port")
-    if any(c in p for c in "?#"):
-        raise UMConfigError(f"path '{mask_userinfo(p)}' holds '?' or '#': give query parameters in the query option")
-    if any(ord(c) < 33 or ord(c) > 126 for c in p):
-        raise UMConfigError(f"path '{mask_userinfo(p)}' holds spaces, control or non-ASCII characters: "
-                            "percent-encode path parameters or pass them in query")
-    if not p.startswith("/"):
-        p = "/" + p
-    if p == "/api" or p.startswith("/api/"):
-        p = p[4:] or "/"
-    segments = p.split("/")
-    if any(_dot_segment(s) for s in segments):
-        raise UMConfigError(f"path '{mask_userinfo(path)}' holds a '.' or '..' segment (perhaps percent-encoded or with "
-                            "';'): give the path under /api as it is")
-    if any(ord(c) < 32 or ord(c) == 127 for c in unquote(unquote(p))):
-        raise UMConfigError(f"path '{mask_userinfo(path)}' holds a percent-encoded control character: give the path "
-                            "under /api as it is")
-    return p
 
 
 class _CappedRetry(Retry):  # type: ignore[misc,valid-type]
@@ -137,65 +73,6 @@ class _CappedRetry(Retry):  # type: ignore[misc,valid-type]
     def get_retry_after(self, response):  # type: ignore[no-untyped-def]
         value = super().get_retry_after(response)
         return None if value is None else min(float(value), self.RETRY_AFTER_CAP)
-
-
-# What happened on the wire during the current request of this thread: `sent` turns True when the first byte
-# of the request itself is written (not the proxy's CONNECT, not the TLS handshake); `tries` counts attempts.
-_WIRE = threading.local()
-
-
-class _WireMixin:
-    """Notes in _WIRE when a request's bytes start to go out on an established connection."""
-
-    _aiqum_ready = False
-
-    def connect(self) -> None:
-        self._aiqum_ready = False
-        super().connect()  # type: ignore[misc]
-        self._aiqum_ready = True
-
-    def request(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        _WIRE.tries = getattr(_WIRE, "tries", 0) + 1
-        return super().request(*args, **kwargs)  # type: ignore[misc]
-
-    def send(self, data: t.Any) -> None:
-        if getattr(self, "sock", None) is None:
-            self.connect()
-        if self._aiqum_ready:
-            _WIRE.sent = True
-        super().send(data)  # type: ignore[misc]
-
-
-class _WireHTTPConnection(_WireMixin, HTTPConnection):  # type: ignore[misc,valid-type]
-    pass
-
-
-class _WireHTTPSConnection(_WireMixin, HTTPSConnection):  # type: ignore[misc,valid-type]
-    pass
-
-
-class _WireHTTPPool(HTTPConnectionPool):  # type: ignore[misc,valid-type]
-    ConnectionCls = _WireHTTPConnection
-
-
-class _WireHTTPSPool(HTTPSConnectionPool):  # type: ignore[misc,valid-type]
-    ConnectionCls = _WireHTTPSConnection
-
-
-class _WireAdapter(HTTPAdapter):  # type: ignore[misc,valid-type]
-    """requests' adapter whose pools (direct or through a proxy) use the connection classes above."""
-
-    _POOLS = {"http": _WireHTTPPool, "https": _WireHTTPSPool}
-
-    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(self._POOLS)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: t.Any) -> t.Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if hasattr(manager, "pool_classes_by_scheme"):
-            manager.pool_classes_by_scheme = dict(self._POOLS)
-        return manager
 
 
 class UMResponse(t.NamedTuple):
@@ -428,12 +305,13 @@ class UMClient:
                 trace_exchange(self.trace, prepared, started, error=type(exc).__name__)
                 raise
         except requests.exceptions.ProxyError as exc:
-            message, answered = self._proxy_message(method, shown, exc, settings.get("proxies"))
+            message, answered = proxy_message(self.origin, method, shown, exc, settings.get("proxies"))
             raise UMProxyError(message, answered=answered) from None
         except requests.exceptions.SSLError as exc:
             if _WIRE.sent:
                 self._lost(method, shown, f"the TLS connection failed after the request was sent ({_reason(exc)})")
-            message, certificate = self._tls_message(exc)
+            message, certificate = tls_message(self.origin, self.host, self.port, self.ca_path, self._verify,
+                                               self.request_timeout, exc)
             if certificate:
                 raise UMTLSError(message) from None
             # A handshake that broke off (not a certificate verdict) may be UM restarting: not final.
@@ -470,50 +348,13 @@ class UMClient:
             raise UMConfigError(f"{method} {shown}: cannot use the CA file: {one_line(exc)}") from None
         content = None
         try:
-            content = self._read_body(resp, method, shown, deadline, read_timeout)
+            content = read_body(resp, method, shown, deadline, read_timeout,
+                                lambda status, why: self._unreadable(method, shown, status, why))
         finally:
             resp.close()
             trace_exchange(self.trace, prepared, started, resp, content,
                            error=None if content is not None else "the answer's body was not read whole")
         return self._decode(resp, content, method, shown)
-
-    def _read_body(self, resp: t.Any, method: str, shown: str, deadline: float, budget: float) -> bytes:
-        """Read the whole body within the request's budget (one for connect, answer and body, not per socket
-        read: a server that trickles cannot hold the caller past it) and size cap."""
-        status = resp.status_code
-        length = resp.headers.get("Content-Length", "")
-        if length.strip().isdigit() and int(length) > MAX_BODY:
-            raise _final(UMResponseTooLarge(
-                f"{method} {shown}: UM announced an answer of {int(length)} bytes, far more than a job or a page of "
-                f"jobs (at most {MAX_BODY // 2**20} MiB is read); check that hostname and http_port point at UM, or "
-                "list fewer records", status=status))
-        raw = resp.raw
-        read = getattr(raw, "read1", None) or raw.read  # read1 (urllib3 2.3+) returns what has arrived
-        chunks: list[bytes] = []
-        size = 0
-        late = f"but the rest of its answer did not arrive whole within {budget:g}s (request_timeout)"
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self._unreadable(method, shown, status, late)
-            sock = getattr(getattr(raw, "connection", None), "sock", None)
-            if sock is not None:
-                sock.settimeout(left)
-            try:
-                chunk = read(65536, decode_content=True)
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-                if _caused_by(exc, (urllib3.exceptions.ReadTimeoutError, socket.timeout)):
-                    self._unreadable(method, shown, status, late)
-                self._unreadable(method, shown, status, "but its answer was cut off")
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise _final(UMResponseTooLarge(
-                    f"{method} {shown}: UM's answer is larger than {MAX_BODY // 2**20} MiB, far more than a job or a "
-                    "page of jobs; check that hostname and http_port point at UM, or list fewer records",
-                    status=status))
-            chunks.append(chunk)
 
     def _unreadable(self, method: str, shown: str, status: int, why: str) -> t.NoReturn:
         """A status line came back (so the request was sent) but the body cannot be used."""
@@ -531,76 +372,6 @@ class UMClient:
                 "a job; it was NOT sent again. Before retrying, look for the job with aiqum.jobs.um_job_info "
                 "(filter on name, type or submit_time).", operation_uncertain=True)
         raise UMConnectionError(f"{method} {shown}: {why}", sent=True)
-
-    def _proxy_message(self, method: str, shown: str, exc: Exception, proxies: t.Any) -> tuple[str, bool]:
-        """The message for a proxy failure, and whether the proxy answered (refused) rather than was unreachable."""
-        proxy = None
-        try:
-            chosen = requests.utils.select_proxy(self.origin, proxies or {})
-            if chosen:
-                parts = urlsplit(chosen if "://" in chosen else "http://" + chosen)
-                proxy = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
-        except ValueError:
-            proxy = None
-        where = f"the proxy {one_line(proxy, 100)}" if proxy else "the proxy"
-        text = str(exc)
-        answered = re.search(r"Tunnel connection failed: (\d{3})([^'\")]*)", text)
-        if answered:
-            status = answered.group(1)
-            words = one_line(answered.group(2).strip(), 60)
-            advice = {"407": "the proxy wants credentials: put them in HTTPS_PROXY (http://user:password@proxy:port)",
-                      "403": "the proxy does not allow connections to UM: ask for it to be allowed, or list UM in "
-                             "NO_PROXY"}.get(status, "check HTTPS_PROXY and NO_PROXY")
-            return (f"{method} {shown}: {where} refused to connect to {self.origin} (CONNECT answered HTTP {status}"
-                    f"{' ' + words if words else ''}); nothing reached UM: {advice}"), True
-        return (f"{method} {shown}: cannot reach {where} ({one_line(_reason(exc), 120)}); nothing reached UM: check "
-                "HTTPS_PROXY and NO_PROXY in the environment of the host that runs the module"), False
-
-    def _tls_message(self, exc: Exception) -> tuple[str, bool]:
-        """The message for a TLS failure, and whether it is about the certificate (or CA file) rather than a
-        handshake that broke off."""
-        why = _reason(exc)
-        low = str(exc).lower()
-        if "expired" in low:
-            return (f"TLS certificate of {self.origin} has expired (or the clock of the host that runs the module is "
-                    "wrong): renew UM's certificate (or fix the clock); nothing was sent"), True
-        if "hostname mismatch" in low or "doesn't match" in low or "not valid for" in low:
-            names = self._certificate_names()
-            holds = f" (it names {', '.join(one_line(n, 80) for n in names[:8])})" if names else ""
-            return (f"TLS certificate of {self.origin} is not issued for '{self.host}'{holds}: set hostname to a "
-                    "name the certificate holds (or have UM's certificate reissued); nothing was sent"), True
-        if "certificate verify failed" not in low and "certificate" not in low:
-            return (f"TLS handshake with {self.origin} failed: {why}; nothing was sent. Check that http_port is UM's "
-                    "HTTPS port and that no proxy or firewall in between breaks TLS"), False
-        if self.ca_path and ("no certificate or crl found" in low or "pem lib" in low):
-            return (f"the CA file {one_line(self.ca_path)} holds no PEM certificate: give in ca_path (UM_CA_PATH) the "
-                    "PEM file of the CA that signed UM's certificate; nothing was sent"), True
-        if self.ca_path:
-            return (f"TLS certificate of {self.origin} could not be verified with the CA file {one_line(self.ca_path)}: "
-                    f"{why}. Give the CA certificate that signed UM's certificate in ca_path (UM_CA_PATH)."), True
-        return (f"TLS certificate of {self.origin} could not be verified: {why}. If UM uses a self-signed or "
-                "private-CA certificate, give that CA certificate's PEM file in ca_path (or UM_CA_PATH)."), True
-
-    def _certificate_names(self) -> list[str]:
-        """The DNS names and addresses UM's certificate holds, for a hostname-mismatch message: one more TLS
-        handshake (no request), verified against the same CAs with only the name check off. Best effort."""
-        if requests.utils.get_environ_proxies(self.origin):
-            return []  # through a proxy: not worth a CONNECT of our own for a message
-        try:
-            # The CAs requests itself used: ca_path, else REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, else its own bundle.
-            cafile = self._verify if isinstance(self._verify, str) else (
-                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.certs.where())
-            ctx = ssl.create_default_context(cafile=cafile)
-            ctx.check_hostname = False
-            with socket.create_connection((self.host, self.port), timeout=min(5.0, self.request_timeout)) as raw:
-                with ctx.wrap_socket(raw) as tls:
-                    cert = tls.getpeercert() or {}
-        except (OSError, ValueError):
-            return []
-        names = [value for kind, value in cert.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
-        if not names:
-            names = [value for rdn in cert.get("subject", ()) for key, value in rdn if key == "commonName"]
-        return [str(n) for n in names]
 
     def _decode(self, resp: t.Any, raw: bytes, method: str, shown: str) -> UMResponse:
         """Read an answer. A status line came back, so the request was sent: every error raised here says so."""
@@ -641,54 +412,6 @@ class UMClient:
         return UMResponse(status, data, resp.headers)
 
 
-_LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
-
-
-def check_hostname(hostname: str) -> str:
-    """Accept a host name or address only: a scheme, path, port or user belongs in other options (or nowhere)."""
-    host = (hostname or "").strip() if isinstance(hostname, str) or hostname is None else str(hostname).strip()
-    if not host:
-        raise UMConfigError("hostname is empty: give UM's host name or address (or set UM_HOSTNAME)")
-    if "://" in host:
-        raise UMConfigError(f"hostname '{mask_userinfo(host)}' holds a scheme: give only the host name or address, "
-                            "HTTPS is always used")
-    if any(c in host for c in "/?#@ \t") or not host.isprintable():
-        raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not a host name or address: give only the host, "
-                            "for example um.example.com")
-    if host.startswith("["):
-        if not host.endswith("]"):
-            raise UMConfigError(f"hostname '{mask_userinfo(host)}' holds a port or is not a bracketed IPv6 address: give "
-                                "only the address (for example ::1) and the port in http_port")
-        host = host[1:-1]
-        if not _is_ipv6(host):
-            raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not an IPv6 address: give UM's host name or address")
-        return host
-    if ":" in host:
-        if host.count(":") == 1:
-            raise UMConfigError(f"hostname '{mask_userinfo(host)}' holds a port: give the port in http_port")
-        if not _is_ipv6(host):
-            raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not a host name or an IPv6 address: give only the "
-                                "host, and the port in http_port")
-        return host
-    try:
-        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not a valid host name: check its spelling") from None
-    labels = ascii_host[:-1].split(".") if ascii_host.endswith(".") else ascii_host.split(".")
-    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise UMConfigError(f"hostname '{mask_userinfo(host)}' is not a valid host name (empty label, a label longer "
-                            "than 63 characters, or a character a host name cannot hold): check its spelling")
-    return host
-
-
-def _is_ipv6(text: str) -> bool:
-    try:
-        ipaddress.IPv6Address(text.split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
-
-
 def _final(exc: UMResponseError) -> UMResponseError:
     """Mark an error that asking again cannot fix (the same server gives the same bad link)."""
     exc.final = True
@@ -718,46 +441,3 @@ def _retry_after(headers: t.Mapping[str, str]) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None  # an HTTP date: rare from UM; the caller falls back to its own backoff
-
-
-def _caused_by(exc: Exception, kinds: tuple[type, ...]) -> bool:
-    """Whether `exc` or an error it wraps (requests and urllib3 nest them) is one of `kinds`."""
-    seen = set()
-    cur: t.Any = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, kinds):
-            return True
-        if isinstance(cur, urllib3.exceptions.MaxRetryError):
-            cur = cur.reason
-            continue
-        cur = (cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None) \
-            or cur.__cause__ or cur.__context__
-    return False
-
-
-def _reason(exc: Exception) -> str:
-    """A short reason without URLs (which could carry user info) or nested reprs, made one printable line."""
-    return one_line(_raw_reason(exc), 160)
-
-
-def _raw_reason(exc: Exception) -> str:
-    cur: t.Any = exc
-    for _depth in range(6):
-        if isinstance(cur, urllib3.exceptions.MaxRetryError) and cur.reason is not None:
-            cur = cur.reason
-        elif cur.args and isinstance(cur.args[0], BaseException):
-            cur = cur.args[0]
-        else:
-            break
-    if isinstance(cur, urllib3.exceptions.NameResolutionError):
-        return "the host name does not resolve"
-    text = str(cur)
-    for marker in ("Connection refused", "certificate verify failed", "timed out", "Name or service not known",
-                   "No route to host", "Connection reset", "hostname mismatch", "doesn't match",
-                   "Remote end closed connection"):
-        if marker.lower() in text.lower():
-            detail = text[text.lower().index(marker.lower()):].split("'", 1)[0]
-            # Drop OpenSSL's source location and what follows it: "(_ssl.c:1006)".
-            return re.split(r"\s*\(_ssl\.c:|\)", detail, maxsplit=1)[0].strip(" :(")
-    return text.rsplit(": ", 1)[-1][:160] if text else type(cur).__name__

@@ -166,7 +166,8 @@ long_polling:
 
 import json
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS
+from ansible_collections.aiqum.jobs.plugins.module_utils._paths import check_api_path
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMConfigError,
     UMConnectionError,

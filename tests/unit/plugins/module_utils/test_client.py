@@ -15,14 +15,9 @@ from http import HTTPStatus
 import pytest
 import trustme
 
-from ansible_collections.aiqum.jobs.plugins.module_utils import _client
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import (
-    UMClient,
-    _CappedRetry,
-    check_api_path,
-    check_hostname,
-    encode_segment,
-)
+from ansible_collections.aiqum.jobs.plugins.module_utils import _client, _transport
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient, _CappedRetry
+from ansible_collections.aiqum.jobs.plugins.module_utils._paths import check_api_path, check_hostname, encode_segment
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMConfigError,
     UMConnectionError,
@@ -564,7 +559,7 @@ def test_a_write_whose_answer_trickles_past_the_budget_is_uncertain_not_resent(u
 
 def test_an_announced_huge_answer_is_refused_before_it_is_read(um, client):
     # A true Content-Length far over the cap: the client refuses without reading the body.
-    um.reset(lambda seen: ("trickle", b" " * (_client.MAX_BODY + 1), 0.0))
+    um.reset(lambda seen: ("trickle", b" " * (_transport.MAX_BODY + 1), 0.0))
     started = time.monotonic()
     err = raises(UMResponseTooLarge, client.get, "/management-server/jobs")
     um.release.set()
@@ -572,7 +567,7 @@ def test_an_announced_huge_answer_is_refused_before_it_is_read(um, client):
 
 
 def test_an_unannounced_huge_answer_is_cut_at_the_cap(um, client, monkeypatch):
-    monkeypatch.setattr(_client, "MAX_BODY", 1024 * 1024)
+    monkeypatch.setattr(_transport, "MAX_BODY", 1024 * 1024)
     um.reset(lambda seen: ("chunked", b'{"records": [', 0))
     err = raises(UMResponseTooLarge, client.get, "/management-server/jobs")
     um.release.set()

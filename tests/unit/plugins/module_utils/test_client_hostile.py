@@ -11,7 +11,8 @@ import socket
 
 import pytest
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient, check_api_path, check_hostname
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
+from ansible_collections.aiqum.jobs.plugins.module_utils._paths import check_api_path, check_hostname
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMConfigError,
     UMConnectionError,
