@@ -86,6 +86,9 @@ class UMClient:
 
     MIN_REQUEST_TIMEOUT = 0.1
     trace = None  # an _trace.APITrace to record every exchange (feature_flags.trace_apis), set by the caller
+    # The caller's _secrets.Secrets: masked in every answer and error before anything else sees it (a server may
+    # repeat a password in an error message), set by the caller.
+    secrets = None
 
     def __init__(self, hostname: str, username: str, password: str, port: int | None = None,
                  validate_certs: bool = True, ca_path: str | None = None, request_timeout: float = 30.0,
@@ -386,10 +389,13 @@ class UMClient:
         if text.strip():
             try:
                 data = tame_json(json.loads(text))
+                if self.secrets:
+                    data = self.secrets.masked(data, by_name=False)
             except RecursionError:
                 problem = "JSON nested too deep to read"
             except ValueError:
-                snippet = one_line(" ".join(text[:80].split()), 100)
+                shown_text = self.secrets.mask(text[:400]) if self.secrets else text
+                snippet = one_line(" ".join(shown_text[:80].split()), 100)
                 problem = f"a body that is not JSON (starts with '{snippet}')"
         if problem and status < 300:
             self._unreadable(method, shown, status, f"with {problem}")

@@ -6,6 +6,7 @@ scripted UM, so the slices, the carried state and the verdict are the real ones;
 
 from __future__ import annotations
 
+import json
 import types
 
 import pytest
@@ -290,3 +291,27 @@ def test_um_request_keeps_the_warnings_of_its_request_run(harness, um):
 
 def test_merge_keeps_order_and_drops_repeats():
     assert merge_warnings(["a", {"event": {"msg": "b"}}], None, ["b", "a", "c"]) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("async_val", [0, 100])
+@pytest.mark.parametrize("name", [RESUME_KEY, "wait_state"])
+def test_a_state_written_in_the_task_is_refused_on_every_path(harness, um, async_val, name):
+    """Issue 18 (6): a state given in the task was used under async; now it is refused before the module runs."""
+    forged = {"version": 2, "codes": "n", "context": {"report": {"job_key": K1, "request": {}}}}
+    h = harness(request_action.ActionModule, {"method": "POST", "path": LUNS, "body": {"name": "x"}, "wait": True,
+                                              name: forged}, async_val=async_val)
+    result = h.run()
+    assert result["failed"] and "never given in a task" in result["msg"]
+    assert h.runs == [] and um.requests == []
+
+
+def test_the_state_between_slices_is_small_and_holds_no_job_records(harness, um):
+    keys = [f"{i:x}:-1:16e3ae18e35:-7ff4" for i in range(300)]
+    for key in keys:
+        um.add(job(key, 25.0, final={"job_results": [{"name": "lunKey", "value": "l" * 200}]}))
+    h = harness(wait_action.ActionModule, {"keys": keys, "progress_interval": 10, "long_poll": "never"})
+    result = h.run()
+    assert not result.get("failed") and len(result["jobs"]) == 300 and len(h.runs) >= 3
+    for args, _wrap in h.runs[1:]:
+        carried = json.dumps(args[RESUME_KEY])
+        assert len(carried) < 2000 and "lunKey" not in carried and keys[0] not in carried
