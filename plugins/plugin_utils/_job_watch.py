@@ -36,6 +36,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._table import parse_tim
 
 STATE_FORMAT = 1
 
+
 @dataclass
 class Look:
     """What one look at the list found: the new records (oldest first) and what was skipped."""
