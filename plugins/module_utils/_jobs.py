@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field, fields
 
 from . import _estimate
 from ._errors import (
-    RETRY_AFTER_CAP,
     UMConfigError,
     UMConnectionError,
     UMError,
@@ -25,6 +24,7 @@ from ._errors import (
     UMResponseError,
     UMTLSError,
 )
+from ._retry import RETRY_AFTER_CAP
 from ._text import one_line
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import re
 import pytest
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
-    RETRY_AFTER_CAP,
     UMConfigError,
     UMConnectionError,
     UMHTTPError,
@@ -30,6 +29,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
     summarize,
     timeout_message,
 )
+from ansible_collections.aiqum.jobs.plugins.module_utils._retry import RETRY_AFTER_CAP
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import FakeClock, FakeJob, FakeUM, Reply, http_error, job
 
 pytestmark = pytest.mark.usefixtures("no_sleep")
