@@ -9,7 +9,7 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import results_of
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import results_of
 
 
 def find_job(data: t.Any, filter_name: str) -> t.Mapping[str, t.Any]:

@@ -31,12 +31,10 @@ from reltools import OUTCOMES, Row, script_for
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMError, UMHTTPError
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
-    JobWaiter,
-    WaitOptions,
-    classify,
-    timeout_message,
-)
+from ansible_collections.aiqum.jobs.plugins.module_utils._report import timeout_message
+from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitOptions
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import classify
+from ansible_collections.aiqum.jobs.plugins.module_utils._waiter import JobWaiter
 
 TRIALS = reltools.scale("AIQUM_RELIABILITY_TRIALS", 20)
 E2E_TRIALS = reltools.scale("AIQUM_RELIABILITY_E2E_TRIALS", 3)
