@@ -15,7 +15,6 @@ import typing as t
 
 from . import _estimate
 from ._errors import (
-    RETRY_AFTER_CAP,
     UMConfigError,
     UMConnectionError,
     UMError,
@@ -24,6 +23,7 @@ from ._errors import (
     UMResponseError,
     UMTLSError,
 )
+from ._retry import RETRY_AFTER_CAP
 from ._state import WaitOptions, WaitState
 from ._table import UNKNOWN, classify
 

@@ -53,7 +53,7 @@ FAULTS: dict[str, tuple[dict[str, t.Any], tuple[str, ...]]] = {
     "429 with Retry-After": ({"kind": "status", "status": 429, "retry_after": None}, ("HTTP 429",)),
     "429 without Retry-After": ({"kind": "status", "status": 429}, ("HTTP 429",)),
     "dropped connections": ({"kind": "drop"}, ("closed", "reset", "cannot reach", "aborted")),
-    "answers slower than request_timeout": ({"kind": "slow", "delay": None}, ("no answer within",)),
+    "answers slower than request_timeout": ({"kind": "slow", "delay": None}, ("did not answer within",)),
     "malformed JSON": ({"kind": "malformed"}, ("not JSON",)),
     "401 for a while": ({"kind": "unauthorized"}, ("HTTP 401",)),
 }

@@ -12,7 +12,6 @@ import re
 import pytest
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
-    RETRY_AFTER_CAP,
     UMConfigError,
     UMConnectionError,
     UMHTTPError,
@@ -20,6 +19,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMTLSError,
 )
 from ansible_collections.aiqum.jobs.plugins.module_utils._report import summarize, timeout_message
+from ansible_collections.aiqum.jobs.plugins.module_utils._retry import RETRY_AFTER_CAP
 from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitOptions, WaitState
 from ansible_collections.aiqum.jobs.plugins.module_utils._table import ERROR, NOT_FOUND, SUCCESS, classify
 from ansible_collections.aiqum.jobs.plugins.module_utils._waiter import JobWaiter
