@@ -14,26 +14,18 @@ import time
 import typing as t
 
 from . import _estimate
-from ._errors import (
-    UMConfigError,
-    UMConnectionError,
-    UMError,
-    UMHTTPError,
-    UMNotFound,
-    UMResponseError,
-    UMTLSError,
-)
-from ._retry import RETRY_AFTER_CAP
+from ._errors import UMConfigError, UMConnectionError, UMError, UMHTTPError, UMNotFound
+from ._retry import decide
 from ._state import WaitOptions, WaitState
 from ._table import UNKNOWN, classify
 
 
 class _Transient(Exception):
-    """Internal: a poll failed in a way worth trying again before the deadline."""
+    """Internal: a poll failed in a way worth trying again before the deadline, after `delay` seconds."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, delay: float) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.delay = delay
 
 
 class JobWaiter:
@@ -60,7 +52,6 @@ class JobWaiter:
     MIN_REQUEST = 0.1     # with less time than this left, no request is sent
     HISTORY_TIMEOUT = 5.0  # the most one history request (finished jobs of a type) may take
     HISTORY_TYPES = 10     # job types whose history one wait asks for, at most
-    AUTH_RETRIES = 2       # 401s retried per task once the credentials worked (more could lock the account)
 
     def __init__(self, client: t.Any, options: WaitOptions | None = None,
                  clock: t.Callable[[], float] | None = None, sleep: t.Callable[[float], None] | None = None,
@@ -115,20 +106,8 @@ class JobWaiter:
             try:
                 more = self._round(state)
             except _Transient as exc:
-                self._failed(state, str(exc), self._retry_delay(exc.retry_after, state.failures + 1))
+                self._failed(state, str(exc), exc.delay)
                 continue
-            except UMHTTPError as exc:
-                if exc.status == 401 and state.seen and state.auth_failures < self.AUTH_RETRIES:
-                    # Credentials that worked earlier in this task: perhaps a directory hiccup. A few more tries per
-                    # task (counted across progress slices), never enough to lock an account.
-                    state.auth_failures += 1
-                    self._failed(state, str(exc), self._retry_delay(None, state.failures + 2))
-                    continue
-                if exc.status == 401 and state.seen:
-                    exc.message += (f" (the credentials had worked earlier in this task; after {state.auth_failures} "
-                                    "more failed tries they are not tried again, so that the account is not locked: "
-                                    "check whether the password was changed or the account locked)")
-                raise
             if not more:
                 break  # the slice is over
             state.failures = 0
@@ -296,25 +275,32 @@ class JobWaiter:
             state.batch_ok = False
 
     def _call(self, state: WaitState, fn: t.Callable[[], t.Any]) -> t.Any:
-        """Run one request, counting it and sorting its failures into transient and final."""
+        """Run one request (one attempt: the client does not retry the waiter's polls), counting it; a failure
+        worth trying again before the deadline becomes _Transient, by the one retry rule (_retry.decide)."""
         state.polls += 1
         try:
             answer = fn()
         except UMNotFound:
             state.seen = True
             raise
-        except UMHTTPError as exc:
-            if exc.transient:
-                raise _Transient(str(exc), exc.retry_after) from None
-            raise
-        except (UMConnectionError, UMResponseError) as exc:
-            # No amount of waiting fixes what the client calls final (a certificate, a proxy that refuses, a
-            # redirect, an absurdly large answer, a link that leaves the API); a server never reached is a wrong
-            # hostname or port.
-            if getattr(exc, "final", False) or isinstance(exc, UMTLSError) or \
-                    (isinstance(exc, UMConnectionError) and not exc.sent and not state.seen):
+        except UMError as exc:
+            if isinstance(exc, UMConnectionError) and not exc.sent and not state.seen:
+                # Until UM has answered once in this task, a server never reached is a wrong hostname or port.
                 raise
-            raise _Transient(str(exc)) from None
+            o = self.opts
+            decision = decide(exc, state.failures + 1, "GET", bool(getattr(exc, "sent", False)),
+                              auth_worked=state.seen, auth_failures=state.auth_failures,
+                              base=o.poll_interval, cap=o.max_poll_interval)
+            if not decision.retry:
+                if getattr(exc, "status", None) == 401 and state.seen:
+                    exc.message += (f" (the credentials had worked earlier in this task; after {state.auth_failures} "
+                                    "more failed tries they are not tried again, so that the account is not locked: "
+                                    "check whether the password was changed or the account locked)")
+                raise
+            if getattr(exc, "status", None) == 401:
+                state.auth_failures += 1  # counted across progress slices: the state carries it
+            # Never faster than the task's poll_interval (a Retry-After of 0 must not make a busy loop).
+            raise _Transient(str(exc), max(decision.delay, o.poll_interval)) from None
         state.seen = True
         return answer
 
@@ -394,14 +380,6 @@ class JobWaiter:
         age = self.wall() - state.started
         early = min(o.poll_interval * self.GROWTH ** state.rounds, max(self.EARLY_CAP, o.poll_interval))
         return max(o.poll_interval, min(o.max_poll_interval, max(early, age / self.AGE_DIVISOR)))
-
-    def _retry_delay(self, retry_after: float | None, failures: int) -> float:
-        """The one pacing rule for retries: Retry-After within [poll_interval, cap], else capped exponential backoff."""
-        o = self.opts
-        if retry_after is not None:
-            # The server's word, but a 0 must not make a busy loop and a 300 must not hide a job that ends in 3 s.
-            return min(max(retry_after, o.poll_interval), max(RETRY_AFTER_CAP, o.poll_interval))
-        return min(o.max_poll_interval, o.poll_interval * 2 ** min(failures - 1, 6))
 
     def _pause_until(self, when: float) -> None:
         seconds = when - self.clock()

@@ -196,8 +196,8 @@ def save_state(path: str, data: t.Mapping[str, t.Any]) -> None:
 
 
 class Pacer:
-    """When to look next: every `interval` seconds from the start of the last look, and after failures
-    a delay that doubles from `interval` up to `max_delay`. Takes the clock from the caller."""
+    """When to look next: every `interval` seconds from the start of the last look. Failed looks are counted here;
+    how long to wait after one is the collection's one retry rule (_retry.decide). Takes the clock from the caller."""
 
     def __init__(self, interval: float, max_delay: float, clock: t.Callable[[], float]) -> None:
         self.interval = float(interval)
@@ -215,7 +215,7 @@ class Pacer:
         began = self._started if self._started is not None else self.clock()
         return max(0.0, began + self.interval - self.clock())
 
-    def failed(self) -> float:
-        """Seconds to sleep after a failed look."""
+    def failed(self) -> int:
+        """Count a failed look; returns how many in a row."""
         self.failures += 1
-        return min(self.max_delay, self.interval * 2 ** min(self.failures - 1, 30))
+        return self.failures

@@ -196,16 +196,17 @@ def _collection_imports() -> dict[str, t.Any]:
     folder is on sys.path: add the one this file lives under if the first import fails.
     """
     try:
-        from ansible_collections.aiqum.jobs.plugins.module_utils import _errors, _options, _report, _table
+        from ansible_collections.aiqum.jobs.plugins.module_utils import _errors, _options, _report, _retry, _table
         from ansible_collections.aiqum.jobs.plugins.plugin_utils import _job_watch
     except ImportError:
         here = Path(globals().get("__file__") or ".").resolve()
         if len(here.parents) < 8 or here.parents[6].name != "ansible_collections":
             raise
         sys.path.append(str(here.parents[7]))
-        from ansible_collections.aiqum.jobs.plugins.module_utils import _errors, _options, _report, _table
+        from ansible_collections.aiqum.jobs.plugins.module_utils import _errors, _options, _report, _retry, _table
         from ansible_collections.aiqum.jobs.plugins.plugin_utils import _job_watch
-    return {"options": _options, "errors": _errors, "table": _table, "report": _report, "watch": _job_watch}
+    return {"options": _options, "errors": _errors, "table": _table, "report": _report, "retry": _retry,
+            "watch": _job_watch}
 
 
 LOG = logging.getLogger("aiqum.jobs.um_jobs")
@@ -321,6 +322,7 @@ class Source:
         self.report = mods["report"]
         self.watch = mods["watch"]
         self.errors = mods["errors"]
+        self.retry_rule = mods["retry"]
         self.path = self.table.JOBS_PATH
         lookback = opts["lookback"]
         self.marks = {"ended": self.watch.Mark("complete_time", lookback, clock=clock)}
@@ -389,25 +391,17 @@ class Source:
     def state(self) -> dict[str, t.Any]:
         return {"source": SOURCE, **{kind: mark.to_dict() for kind, mark in self.marks.items()}}
 
-    def may_heal(self, exc: BaseException, ever_ok: bool) -> bool:
-        """Whether looking again can help after the client's error `exc`."""
-        errors = self.errors
-        if isinstance(exc, errors.UMHTTPError):
-            if exc.status == 401:
-                # Credentials that worked before: a few more tries (a directory hiccup), never enough to lock the
-                # account; credentials that never worked: none.
-                self.auth_failures += 1
-                return ever_ok and self.auth_failures <= AUTH_RETRIES
-            return exc.status not in (400, 403, 404, 405)
-        # A certificate, a proxy that refuses, a redirect: asking again cannot help. A server not (yet) reachable
-        # may be starting: looked at again, with the reason in the log.
-        return not (getattr(exc, "final", False) or isinstance(exc, errors.UMTLSError))
+    def retry(self, exc: BaseException, ever_ok: bool, failures: int) -> t.Any:
+        """Whether to look again after the client's error `exc`, and when: the collection's one retry rule
+        (the modules' waiter asks the same), paced from `interval` up to `max_retry_delay`."""
+        decision = self.retry_rule.decide(exc, failures, "GET", bool(getattr(exc, "sent", False)),
+                                          auth_worked=ever_ok, auth_failures=self.auth_failures,
+                                          base=self.opts["interval"], cap=self.opts["max_retry_delay"])
+        if decision.retry and getattr(exc, "status", None) == 401:
+            self.auth_failures += 1
+        return decision
 
     auth_failures = 0
-
-
-# 401s after the credentials had worked that the source tries again before it stops (more could lock an account).
-AUTH_RETRIES = 2
 
 
 async def main(queue: asyncio.Queue[t.Any], args: dict[str, t.Any]) -> None:
@@ -455,10 +449,12 @@ async def main(queue: asyncio.Queue[t.Any], args: dict[str, t.Any]) -> None:
                 # Only the client's errors are looked at again; anything else is a fault of this source and ends
                 # it below, with its traceback in the log.
                 reason = connection.secrets.mask(str(exc))
-                if not source.may_heal(exc, ever_ok):
+                decision = source.retry(exc, ever_ok, pacer.failures + 1)
+                if not decision.retry:
                     raise SystemExit(f"{SOURCE}: {reason}") from None
-                delay = max(pacer.failed(), min(getattr(exc, "retry_after", None) or 0.0, opts["max_retry_delay"]))
-                LOG.warning("look %d failed: %s; nothing is lost, next look in %gs", pacer.failures,
+                pacer.failed()
+                delay = decision.delay
+                LOG.warning("look %d failed: %s; nothing is lost, next look in %.1fs", pacer.failures,
                             reason.rstrip("."), delay)
                 await asyncio.sleep(delay)
                 continue

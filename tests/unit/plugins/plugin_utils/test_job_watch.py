@@ -328,7 +328,7 @@ def test_save_state_replaces_atomically(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
 
 
-def test_pacer_keeps_the_interval_from_the_start_of_each_look_and_backs_off():
+def test_pacer_keeps_the_interval_from_the_start_of_each_look_and_counts_failures():
     clock = FakeClock()
     pacer = Pacer(interval=10, max_delay=60, clock=clock)
     pacer.starting()
@@ -337,10 +337,10 @@ def test_pacer_keeps_the_interval_from_the_start_of_each_look_and_backs_off():
     pacer.starting()
     clock.advance(12)  # a slow look: the next one follows at once
     assert pacer.ok() == 0
-    assert [pacer.failed() for _failure in range(5)] == [10, 20, 40, 60, 60]
+    assert [pacer.failed() for _failure in range(5)] == [1, 2, 3, 4, 5]  # the delay is _retry.decide's
     pacer.starting()
     assert pacer.ok() == 10 and pacer.failures == 0
-    assert pacer.failed() == 10  # a new outage starts small again
+    assert pacer.failed() == 1  # a new outage starts small again
 
 
 def test_a_job_dated_in_the_future_does_not_hide_the_later_ones():
