@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from umsim_testlib import KEY_RE, UMSIM
+from umsim_testlib import KEY_RE, UMSIM, lun_body
 
 
 def test_ready_line_and_ready_file(start_sim, tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_rules_file_and_long_poll_flag(start_sim, tmp_path: Path) -> None:
     sim = start_sim("--rules", str(rules), "--long-poll", "reject")
     assert sim.ctl("GET", "/config")["long_poll"] == "reject"
     assert sim.ctl("GET", "/rules")["rules"][0]["name"] == "bad-*"
-    key = sim.start_job(body={"name": "bad-lun"})
+    key = sim.start_job(body=lun_body("bad-lun"))
     r = sim.api("GET", f"/management-server/jobs/{key}", params={"poll_timeout": 5})
     assert r.status_code == 400 and r.json()["error"]["target"] == "poll_timeout"
     time.sleep(0.4)
