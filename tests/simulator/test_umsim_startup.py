@@ -157,3 +157,16 @@ def test_sigint_also_stops_cleanly(start_sim) -> None:
     os.kill(sim.pid, signal.SIGINT)
     assert sim.proc.wait(10) == 0
     assert "Traceback" not in sim.stderr()
+
+
+def test_missing_requirement_gives_a_one_line_hint(tmp_path: Path) -> None:
+    """Without aiohttp the simulator says which package is missing and where its requirements are."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "aiohttp.py").write_text("raise ImportError('no aiohttp here', name='aiohttp')\n")
+    env = {**os.environ, "PYTHONPATH": str(shadow)}
+    proc = subprocess.run([sys.executable, str(UMSIM), "--state-dir", str(tmp_path / "s")], check=False, env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'aiohttp'" in lines[0] and "requirements.txt" in lines[0], proc.stderr
