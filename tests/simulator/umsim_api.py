@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from umsim_control import Config, ControlChannel, Counters, FaultSet, RuleSet, Sleeper
+from umsim_gateway import Gateway
 from umsim_http import JSON_TYPE, ApiError, error_response, from_api_error, json_response, read_json_object
 from umsim_model import (JOB_RESOURCES, SUCCESS_STATUSES, Job, JobDefaults, JobScript, KeyGen, ResourceKind,
                          ResourceOp, ScriptError, build_jobs, fold_resources, iso, merge_scripts, resource_key)
@@ -242,6 +243,7 @@ class Simulator:
         self.rules = RuleSet()
         self.sleeper = Sleeper()
         self.control = ControlChannel(self)
+        self.gateway = Gateway(self)
         self.router = Router()
         self._build_routes()
 
@@ -275,6 +277,8 @@ class Simulator:
         r.add(DS_C + "/{key}", {"GET": self._object_getter(DS_C, "datasource"), "PATCH": self.patch_datasource,
                                 "DELETE": self.delete_datasource})
         r.add(GATEWAY_C, {"GET": self._object_lister(GATEWAY_C)})
+        for template, methods in self.gateway.routes().items():
+            r.add(template, methods)
         r.add(DISCOVER_ROUTE, {"POST": self.rediscover_datasource})
         r.add("/storage-provider/data-placement", {"POST": self.data_placement})
 
