@@ -141,7 +141,12 @@ def _alternative(alt: str, kind: str, field: str) -> Matcher:
 
 def value_matcher(expr: str, kind: str = STRING, field: str = "value") -> Matcher:
     """A predicate on one field's value for a query value (see the module docstring)."""
-    alternatives = [_alternative(alt, kind, field) for alt in expr.split("|")]
+    parts = expr.split("|")
+    if kind == STRING and not any(p[:1] in ('"', "!", ">", "<") or "*" in p or ".." in p for p in parts):
+        # Plain values on a text field (the common case, e.g. type=... over 10,000 jobs): one set lookup.
+        exact = {p.casefold() for p in parts}
+        return lambda v: v is not None and (v if isinstance(v, str) else _text(v) or "").casefold() in exact
+    alternatives = [_alternative(alt, kind, field) for alt in parts]
     if len(alternatives) == 1:
         only = alternatives[0]
         return lambda v: v is not None and only(v)

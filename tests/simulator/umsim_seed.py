@@ -50,7 +50,7 @@ def _aggr(cluster: dict[str, Any], n: int) -> dict[str, Any]:
             "cluster_key": cluster["key"]}
 
 
-AGGREGATES: list[dict[str, Any]] = [_aggr(CLUSTERS[0], 1), _aggr(CLUSTERS[0], 2), _aggr(CLUSTERS[1], 1)]
+AGGREGATES: list[dict[str, Any]] = [_aggr(CLUSTERS[0], 1), _aggr(CLUSTERS[0], 2), _aggr(CLUSTERS[1], 11)]
 
 
 def _igroup(svm: dict[str, Any], n: int, name: str, os_type: str) -> dict[str, Any]:
