@@ -140,6 +140,8 @@ def _size(body: dict[str, Any], required: bool) -> int | None:
     if extra:
         raise bad(f"'space' takes only 'size' (in bytes); '{extra[0]}' is not a field.", f"space.{extra[0]}")
     size = space.get("size")
+    if isinstance(size, float) and size.is_integer():
+        size = int(size)  # a client that computes sizes in floating point sends 1.0737418240E10
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise bad("'space.size' must be a positive integer (bytes).", "space.size")
     return size
@@ -501,7 +503,7 @@ def plan_lun_create(world: World, body: dict[str, Any], at_end: World, new_key: 
 
 def plan_share_create(world: World, body: dict[str, Any], at_end: World, new_key: Callable[[str, str], str]) -> Plan:
     _unknown(body, {"name", "space", "performance_service_level", "storage_efficiency_policy", "svm", "aggregate",
-                    "mountpoint", "access_control", "description"})
+                    "mountpoint", "access_control", "description", "operational_state"})
     name = _name(body, "file share")
     size = _size(body, True)
     psl = _check_psl(world, body, True)
@@ -524,7 +526,8 @@ def plan_share_create(world: World, body: dict[str, Any], at_end: World, new_key
 
 
 LUN_PATCH = ("space", "performance_service_level", "storage_efficiency_policy", "operational_state", "lun_maps")
-SHARE_PATCH = ("space", "performance_service_level", "storage_efficiency_policy", "access_control")
+SHARE_PATCH = ("space", "performance_service_level", "storage_efficiency_policy", "access_control",
+               "operational_state")
 
 
 def plan_patch(world: World, collection: str, key: str, body: dict[str, Any]) -> Plan:
