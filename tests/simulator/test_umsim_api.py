@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import quote
 
 import pytest
@@ -40,7 +41,7 @@ def write_body(sim: Sim, method: str, path: str) -> tuple[str, dict | None]:
     if method == "DELETE":
         body = None
     elif path.startswith("/datacenter/svm/svms"):
-        body = {"name": f"svm_{len(sim.ctl('GET', '/counters')['by_route'])}_{id(path)}", "cluster": {"key": CLUSTER1_KEY}}
+        body = {"name": f"svm_{method.lower()}_{len(path)}_{time.monotonic_ns()}", "cluster": {"key": CLUSTER1_KEY}}
     elif path.startswith("/storage-provider/luns"):
         body = lun_body() if method == "POST" else {"space": {"size": 2 << 30}}
     elif path.startswith("/storage-provider/file-shares"):
@@ -267,14 +268,16 @@ ROLE_CASES = [
 
 @pytest.mark.parametrize("user,method,path,allowed", ROLE_CASES)
 def test_roles(sim: Sim, user: str, method: str, path: str, allowed: bool) -> None:
-    body = {"address": f"192.0.2.{ROLE_CASES.index((user, method, path, allowed))}", "username": "u",
-            "password": "p"} if "datasources" in path else {"name": f"r{ROLE_CASES.index((user, method, path, allowed))}"}
+    case = ROLE_CASES.index((user, method, path, allowed))
+    body = ({"address": f"192.0.2.{case}", "username": "u", "password": "p"} if "datasources" in path
+            else {"name": f"r{case}"})
     if path == "/storage-provider/luns":
         body = lun_body()
     elif path == "/datacenter/svm/svms":
         body = {"name": f"svm_role_{user}", "cluster": {"key": CLUSTER1_KEY}}
     elif path.endswith("/k1") and path.startswith("/storage-provider/file-shares"):
-        path = "/storage-provider/file-shares/" + quote(made(sim, "/storage-provider/file-shares", share_body()), safe="")
+        share = made(sim, "/storage-provider/file-shares", share_body())
+        path = "/storage-provider/file-shares/" + quote(share, safe="")
         sim.ctl("DELETE", "/counters")
     r = sim.api(method, path, user=user, json=None if method in ("GET", "DELETE") else body,
                 headers={"X-UMSim-Job": '{"duration": 0.3}'})
@@ -310,7 +313,8 @@ def test_rediscovery_answers_200_with_operation_id_that_is_a_job(sim: Sim, prefi
     assert (job["state"], job["status"], job["type"]) == ("completed", "normal", "datasource_discover")
     assert f"cluster-a{len(prefix)}" in job["name"]
     # A rule or header scripts it like any job; an unknown datasource is 404; only writers may start it.
-    failed = sim.api("POST", path, prefix=prefix, headers={"X-UMSim-Job": json.dumps({"duration": 0.1, "status": "error"})})
+    failed = sim.api("POST", path, prefix=prefix,
+                     headers={"X-UMSim-Job": json.dumps({"duration": 0.1, "status": "error"})})
     assert sim.wait_done(failed.json()["operationId"])["status"] == "error"
     missing = sim.api("POST", "/management-server/admin/datasources/nope/discover", prefix=prefix)
     assert missing.status_code == 404 and missing.json()["error"]["target"] == "key"

@@ -37,7 +37,8 @@ def test_lun_post_400_names_the_target(sim: Sim, body: dict, target: str) -> Non
 def test_duplicate_name_fails_after_202_and_patch_rules(sim: Sim) -> None:
     made = _made(sim, "/storage-provider/file-shares", share_body("fs_dup"))
     key = made["fileshareKey"]
-    dup = sim.wait_done(sim.start_job({"duration": 0.1}, path="/storage-provider/file-shares", body=share_body("fs_dup")))
+    dup = sim.wait_done(sim.start_job({"duration": 0.1}, path="/storage-provider/file-shares",
+                                      body=share_body("fs_dup")))
     assert dup["status"] == "error" and dup["job_results"] == []
     assert "already exists" in dup["task_reports"][-1]["failure_reason"]
     path = f"/storage-provider/file-shares/{quote(key, safe='')}"
@@ -57,8 +58,8 @@ def test_duplicate_name_fails_after_202_and_patch_rules(sim: Sim) -> None:
 
 def test_user_defined_level_and_policy_crud(sim: Sim) -> None:
     base = "/storage-provider/performance-service-levels"
-    body = {"name": "Gold-t", "iops": {"absolute_min_iops": 100, "expected_iops_per_tb": 1000, "peak_iops_per_tb": 2000},
-            "latency": {"expected": 3}}
+    body = {"name": "Gold-t", "latency": {"expected": 3},
+            "iops": {"absolute_min_iops": 100, "expected_iops_per_tb": 1000, "peak_iops_per_tb": 2000}}
     r = sim.api("POST", base, json=body)
     assert r.status_code == 201 and r.json()["system_defined"] is False and r.json()["workload_count"] == 0
     key = r.json()["key"]
@@ -121,3 +122,15 @@ def test_comparison_operators_on_times_and_numbers(sim: Sim) -> None:
     assert sim.api("GET", luns, params={"space.size": f"<{9 << 30}", "name": "*/big_op"}).json()["num_records"] == 0
     assert sim.api("GET", luns, params={"space.size": "lots"}).status_code == 400
     assert sim.api("GET", luns, params={"colour": "red"}).json()["error"]["target"] == "colour"
+
+
+def test_objects_and_the_seed_survive_a_restart(start_sim, tmp_path) -> None:
+    state = tmp_path / "st"
+    sim = start_sim(state_dir=state)
+    key = _made(sim, "/storage-provider/luns", lun_body("kept"))["lunKey"]
+    assert sim.stop() == 0
+    again = start_sim(state_dir=state)
+    record = again.api("GET", f"/storage-provider/luns/{quote(key, safe='')}").json()
+    assert record["name"] == "/vol/AIQUM_kept/kept" and record["svm"]["key"] == SVM1_KEY
+    datasources = again.api("GET", "/admin/datasources/clusters").json()["records"]
+    assert sorted(d["name"] for d in datasources) == ["cluster1", "cluster2"]  # the seed is written once

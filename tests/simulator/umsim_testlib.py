@@ -76,8 +76,9 @@ class Sim(SimProcess):
     def start_job(self, script: dict[str, Any] | None = None, path: str = "/storage-provider/luns",
                   body: dict[str, Any] | None = None, user: str = "admin", method: str = "POST") -> str:
         headers = {"X-UMSim-Job": json.dumps(script)} if script is not None else {}
-        r = self.api(method, path, user=user, json=(share_body() if path.endswith("/file-shares") else lun_body()) if body is None else body,
-                     headers=headers)
+        if body is None:
+            body = share_body() if path.endswith("/file-shares") else lun_body()
+        r = self.api(method, path, user=user, json=body, headers=headers)
         assert r.status_code == 202, r.text
         key = r.json()["job"]["key"]
         assert KEY_RE.match(key), key
