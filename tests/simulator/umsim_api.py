@@ -822,13 +822,9 @@ class Simulator:
     async def data_placement(self, call: Call) -> web.Response:
         """202 with an aggregate recommendation: a 202 that is *not* a job, clients must not wait on it."""
         body = await read_json_object(call.request)
-        agg_uuid = str(uuid.uuid4())
-        key = f"{self.store.cluster_uuid}:type=aggregate,uuid={agg_uuid}"
-        aggregate = {
-            "key": key, "uuid": agg_uuid, "name": "aggr1_node1",
-            "cluster": {"key": f"{self.store.cluster_uuid}:type=cluster,uuid={self.store.cluster_uuid}",
-                        "name": "cluster1"},
-            "requested": {k: v for k, v in body.items() if k != "password"},
-            "_links": {"self": {"href": f"/api/datacenter/storage/aggregates/{quote(key, safe='')}"}},
-        }
+        # The recommendation is the seeded cluster1's aggr1 (umsim_seed), so its key can be used in writes.
+        world = self.world()
+        first = next(iter(world.aggregates.values()))
+        aggregate = {**world.render(AGGR_C, first, "/api"),
+                     "requested": {k: v for k, v in body.items() if k != "password"}}
         return json_response(aggregate, status=202)

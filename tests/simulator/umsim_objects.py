@@ -176,16 +176,16 @@ class Plan:
 class World:
     """The objects visible at one instant (seeds plus what ops made), with lookups by key."""
 
-    def __init__(self, ops_for: Callable[[str], list[ResourceOp]], now: float, discovery: Any = None) -> None:
+    def __init__(self, ops_for: Callable[[str], list[ResourceOp]], now: float) -> None:
         self.now = now
         self.luns = fold_resources(ops_for(LUNS), now)
         self.shares = fold_resources(ops_for(SHARES), now)
         self.svms = {s["key"]: s for s in SVMS}
         self.svms.update(fold_resources(ops_for(SVM_C), now))
         self.psls = {p["key"]: p for p in PSLS}
-        self.psls.update(self._fold_catalog(ops_for(PSL_C), now))
+        self.psls.update(fold_resources(ops_for(PSL_C), now))
         self.seps = {p["key"]: p for p in SEPS}
-        self.seps.update(self._fold_catalog(ops_for(SEP_C), now))
+        self.seps.update(fold_resources(ops_for(SEP_C), now))
         self.datasources = fold_resources(ops_for(DS_C), now)
         self.clusters: dict[str, dict[str, Any]] = {}
         for ds in self.datasources.values():
@@ -200,11 +200,6 @@ class World:
                                           "svm_key": share["svm_key"]}
         for lun in self.luns.values():
             self.volumes.setdefault(lun["volume"]["key"], {**lun["volume"], "svm_key": lun["svm_key"]})
-
-    @staticmethod
-    def _fold_catalog(ops: list[ResourceOp], now: float) -> dict[str, dict[str, Any]]:
-        """User-defined levels and policies; a delete op of a seeded key hides nothing (they are protected)."""
-        return fold_resources(ops, now)
 
     # -- references -------------------------------------------------------------------------------
     def cluster_of(self, key: str) -> dict[str, Any]:
