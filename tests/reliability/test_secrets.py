@@ -47,7 +47,8 @@ PLAY = """\
       aiqum.jobs.um_request:
         method: POST
         path: /storage-provider/luns
-        body: {{name: secret-lun, size: 1}}
+        body: {{name: secret-lun, os_type: linux, svm: {{key: "4ea7a442-86d1-11e0-ae1c-000000000001:type=vserver,uuid=4ea7a442-86d1-11e0-5e1c-000000000101"}},
+               performance_service_level: {{key: 1b9e84ba-3f1c-4fa8-9f5c-000000000003}}, space: {{size: 1073741824}}}}
         wait: true
         timeout: 60
         progress_interval: 2
@@ -83,7 +84,8 @@ PLAY = """\
       aiqum.jobs.um_request:
         method: POST
         path: /storage-provider/file-shares
-        body: {{name: lost-share, size: 1}}
+        body: {{name: lost-share, svm: {{key: "4ea7a442-86d1-11e0-ae1c-000000000001:type=vserver,uuid=4ea7a442-86d1-11e0-5e1c-000000000101"}},
+               performance_service_level: {{key: 1b9e84ba-3f1c-4fa8-9f5c-000000000003}}, space: {{size: 1073741824}}}}
       ignore_errors: true
 
     - name: A wait under async
