@@ -78,9 +78,15 @@ class UMClient:
 
     MIN_REQUEST_TIMEOUT = 0.1
     trace = None  # an _trace.APITrace to record every exchange (feature_flags.trace_apis), set by the caller
-    # The caller's _secrets.Secrets: masked in every answer and error before anything else sees it (a server may
-    # repeat a password in an error message), set by the caller.
+    # The caller's _secrets.Secrets, set by the caller: masked in what UM says about an error (a server may repeat a
+    # password there) before the message is made and cut. Data is left as it is: each entry point masks what it shows.
     secrets = None
+
+    def _masked(self, value: t.Any) -> str | None:
+        """Server text for an error message: a string, with the caller's secrets masked (before any cut)."""
+        if value is None:
+            return None
+        return self.secrets.mask(str(value)) if self.secrets else str(value)
 
     def __init__(self, hostname: str, username: str, password: str, port: int | None = None,
                  validate_certs: bool = True, ca_path: str | None = None, request_timeout: float = 30.0,
@@ -429,8 +435,6 @@ class UMClient:
         if text.strip():
             try:
                 data = tame_json(json.loads(text))
-                if self.secrets:
-                    data = self.secrets.masked(data, by_name=False)
             except RecursionError:
                 problem = "JSON nested too deep to read"
             except ValueError:
@@ -451,8 +455,9 @@ class UMClient:
             if status == 401:
                 hint = (f"authentication failed for user '{one_line(self.username, 80)}' on {self.host}: check "
                         "username and password (or UM_USERNAME / UM_PASSWORD)")
-            raise http_error(status, method, shown, code=_str(err.get("code")), um_message=_str(err.get("message")),
-                             target=_str(err.get("target")), retry_after=retry_after(resp.headers), hint=hint)
+            raise http_error(status, method, shown, code=self._masked(err.get("code")),
+                             um_message=self._masked(err.get("message")), target=self._masked(err.get("target")),
+                             retry_after=retry_after(resp.headers), hint=hint)
         if problem:
             raise UMResponseError(f"{method} {shown}: UM answered HTTP {status} with {problem}", status=status)
         return UMResponse(status, data, resp.headers)
@@ -475,10 +480,6 @@ def _flatten(params: t.Mapping[str, t.Any]) -> dict[str, str]:
             v = "|".join(str(i) for i in v)
         out[k] = str(v)
     return out
-
-
-def _str(value: t.Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def _within(within: float | None) -> dict:

@@ -9,10 +9,12 @@ import base64
 import json
 import os
 import stat
+import types
 
 import pytest
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMHTTPError
 from ansible_collections.aiqum.jobs.plugins.module_utils._flags import FeatureFlags
 from ansible_collections.aiqum.jobs.plugins.module_utils._secrets import MASK, Secrets
 from ansible_collections.aiqum.jobs.plugins.module_utils import _trace
@@ -132,3 +134,18 @@ def test_a_new_trace_file_is_private(tmp_path):
     path = tmp_path / "new.log"
     FeatureFlags.from_option({"trace_apis": True, "trace_file": str(path)})
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_the_client_masks_a_password_in_ums_error_before_the_message_is_cut():
+    """Issue 18: a server's error message that repeats the password (here past the 200 characters a message shows,
+    so a cut could leave its first characters) is masked before the message is made."""
+    client = UMClient("um.example.com", USER, PASSWORD)
+    client.secrets = task_secrets()
+    message = "x" * 190 + f" bad password {PASSWORD} for {USER}"
+    raw = json.dumps({"error": {"code": "auth", "message": message, "target": DATASOURCE_PASSWORD}}).encode()
+    answer = types.SimpleNamespace(status_code=400, headers={}, text=raw.decode())
+    with pytest.raises(UMHTTPError) as caught:
+        client._decode(answer, raw, "POST", "/admin/datasources/clusters")
+    text = str(caught.value)
+    assert PASSWORD[:5] not in text and DATASOURCE_PASSWORD not in text and "x" * 50 in text
+    client.close()
