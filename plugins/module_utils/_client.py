@@ -44,6 +44,7 @@ from ._errors import (
     http_error,
 )
 from ._paths import check_api_path, check_hostname, encode_segment
+from ._table import JOBS_PATH
 from ._retry import decide, retry_after
 from ._text import mask_userinfo, one_line, tame_json
 from ._trace import trace_exchange
@@ -60,7 +61,6 @@ else:
     REQUESTS_IMPORT_ERROR = None
 
 WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
-JOBS_PATH = "/management-server/jobs"
 # UM accepts at most this many records per page.
 MAX_PAGE = 1000
 # A paged listing never follows more links than this (1000 pages of 1000 records is far beyond any UM).

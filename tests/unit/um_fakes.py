@@ -20,7 +20,8 @@ import fnmatch
 import typing as t
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import JOBS_PATH, UMResponse
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMResponse
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import JOBS_PATH
 from ansible_collections.aiqum.jobs.plugins.module_utils import _errors
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMHTTPError
 
