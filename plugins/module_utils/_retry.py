@@ -122,7 +122,9 @@ def decide(error: BaseException, attempt: int, method: str, sent: bool, *, auth_
     elif sent:
         if method not in READ_METHODS:
             return Decision(False, 0.0, f"a {method} that may have reached UM is never sent again")
-        if status is not None and status >= 400 and status not in TRANSIENT_STATUSES:
+        # A status counts when UM's answer could be read (UMHTTPError); an answer cut off or unreadable after its
+        # status line is a lost answer, whatever the status said.
+        if _is_http_error(error) and status is not None and status >= 400 and status not in TRANSIENT_STATUSES:
             return Decision(False, 0.0, f"HTTP {status} is not transient")
     if tries is not None and attempt >= tries:
         return Decision(False, 0.0, f"{attempt} tries made, the most allowed")
@@ -138,6 +140,11 @@ def _why(status: int | None, sent: bool) -> str:
     if status is not None and status >= 400:
         return f"HTTP {status} is transient"
     return "the answer was lost or unreadable" if sent else "nothing was sent"
+
+
+def _is_http_error(error: BaseException) -> bool:
+    from ._errors import UMHTTPError  # here, not at the top: _errors takes its lists from this module
+    return isinstance(error, UMHTTPError)
 
 
 def _is_client_error(error: BaseException) -> bool:

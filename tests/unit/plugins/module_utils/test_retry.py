@@ -189,3 +189,12 @@ def test_retry_after_date_with_an_unreadable_date_header_uses_the_local_clock():
 
 def test_a_retry_after_date_without_a_zone_is_not_used():
     assert retry_after({"Retry-After": "Sat, 01 Jan 2033 00:00:00"}, now=0) is None
+
+
+def test_an_unreadable_answer_is_a_lost_answer_whatever_its_status():
+    """A status line of 400 whose body never arrived whole (a trickling server) says nothing readable: a read asks
+    again (the wait then times out naming it) instead of failing at once as if UM had refused the request."""
+    cut = UMResponseError("GET /x: UM answered HTTP 400 but the rest of its answer did not arrive whole", status=400)
+    assert decide(cut, 1, "GET", True).retry
+    assert not decide(cut, 1, "POST", True).retry
+    assert not decide(UMHTTPError(400, "GET", "/x"), 1, "GET", True).retry
