@@ -23,7 +23,7 @@ from ._errors import (
     UMResponseError,
     UMTLSError,
 )
-from ._retry import RETRY_AFTER_CAP
+from ._retry import RETRY_AFTER_CAP, decide
 from ._state import WaitOptions, WaitState
 from ._table import UNKNOWN, classify
 
@@ -60,7 +60,6 @@ class JobWaiter:
     MIN_REQUEST = 0.1     # with less time than this left, no request is sent
     HISTORY_TIMEOUT = 5.0  # the most one history request (finished jobs of a type) may take
     HISTORY_TYPES = 10     # job types whose history one wait asks for, at most
-    AUTH_RETRIES = 2       # 401s retried per task once the credentials worked (more could lock the account)
 
     def __init__(self, client: t.Any, options: WaitOptions | None = None,
                  clock: t.Callable[[], float] | None = None, sleep: t.Callable[[float], None] | None = None,
@@ -118,7 +117,8 @@ class JobWaiter:
                 self._failed(state, str(exc), self._retry_delay(exc.retry_after, state.failures + 1))
                 continue
             except UMHTTPError as exc:
-                if exc.status == 401 and state.seen and state.auth_failures < self.AUTH_RETRIES:
+                if exc.status == 401 and decide(exc, 1, "GET", True, auth_worked=state.seen,
+                                                auth_failures=state.auth_failures).retry:
                     # Credentials that worked earlier in this task: perhaps a directory hiccup. A few more tries per
                     # task (counted across progress slices), never enough to lock an account.
                     state.auth_failures += 1
