@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMConfigError,
     UMConnectionError,
+    UMHTTPError,
     UMOperationUncertain,
     UMProxyError,
     UMRedirectError,
