@@ -280,14 +280,14 @@ class FirstPollWatcher:
 
 def Canned(status: int = 200, body: t.Any = b"", headers: dict[str, str] | None = None,  # pylint: disable=invalid-name
            content_type: str | None = "application/json") -> Reply:
-    """One canned answer of FakeUM: a hostile_server Reply with a Content-Type (JSON unless told)."""
+    """One canned answer of LoopbackUM: a hostile_server Reply with a Content-Type (JSON unless told)."""
     heads = dict(headers or {})
     if content_type and status != 204:
         heads.setdefault("Content-Type", content_type)
     return Reply(status, body, heads)
 
 
-class FakeUM(HostileServer):
+class LoopbackUM(HostileServer):
     """HTTPS on 127.0.0.1 (the one loopback fake, tests/hostile_server.py) with a trustme CA, answering by path:
     `routes[path]` (or `routes["*"]`) -> a Reply (see Canned) or a callable(Request) -> Reply; 404 otherwise.
     `seen` records every request read (`authorization` tells whether that header came)."""
