@@ -66,7 +66,28 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Create a file share and wait for it
+- name: Find an SVM's key by its name (UM's write calls take keys)
+  aiqum.jobs.um_request:
+    path: /datacenter/svm/svms
+    query:
+      name: vs1
+  register: svms
+
+- name: Create a LUN and wait for it
+  aiqum.jobs.um_request:
+    method: POST
+    path: /storage-provider/luns
+    body:
+      name: lun1
+      os_type: linux
+      svm: {key: "{{ svm_key }}"}
+      space: {size: 10737418240}       # bytes (10 GiB)
+      performance_service_level: {key: "{{ service_level_key }}"}
+    wait: true
+    timeout: 1800
+  register: created
+
+- name: Create a file share and wait for it, with the connection given in the task
   aiqum.jobs.um_request:
     hostname: um.example.com
     username: storage_admin
@@ -75,8 +96,9 @@ EXAMPLES = r"""
     path: /storage-provider/file-shares
     body:
       name: share1
-      svm: {key: "{{ svm_key }}"}
-      space: {size: 100, unit: gb}
+      svm: {key: "{{ svms.json.records[0].key }}"}
+      space: {size: 107374182400}      # bytes (100 GiB)
+      performance_service_level: {key: "{{ service_level_key }}"}
     wait: true
     timeout: 1800
   register: share
