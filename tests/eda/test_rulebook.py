@@ -79,6 +79,9 @@ class Rulebook:
         inventory = workdir / "inventory.yml"
         inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
         exe = Path(sys.executable).parent / "ansible-rulebook"
+        # Unbuffered: the test reads the debug lines as they come; with a block-buffered stdout the lines of
+        # events that run no playbook (which would flush it) can sit in the buffer until the process ends.
+        env = {**env, "PYTHONUNBUFFERED": "1"}
         with open(self.out, "wb") as out, open(self.err, "wb") as err:
             self.proc = subprocess.Popen([str(exe), "-r", str(rulebook), "-i", str(inventory)], stdout=out,
                                          stderr=err, env=env, cwd=workdir, start_new_session=True)
@@ -160,12 +163,13 @@ def test_rulebook_reports_each_job_once_through_a_restart(tmp_path, collections_
         runs.append(Rulebook(tmp_path, rulebook, env, "1"))
         wait_for("the first look (the state file appears)", state_file.exists, 90)
 
-        # Jobs of every outcome, two of them ending at the same instant, five more than a page at once.
+        # Jobs of every outcome, two of them ending at the same instant, five more than a page at once. Each failed
+        # job costs a playbook run (seconds): error and aborted once each.
         expected |= start_jobs(sim, {
             "normal": {"status": "normal", "duration": 0.5}, "warning": {"status": "warning", "duration": 0.5},
             "partial": {"status": "partial_failures", "duration": 0.5}, "error": {"status": "error", "duration": 0.5},
             "aborted": {"state": "aborted", "duration": 0.5}})
-        expected |= bulk(sim, 2, "error", 0.8)
+        expected |= bulk(sim, 2, "warning", 0.8)
         expected |= bulk(sim, 5, "normal", 0.8)
         wait_for("one event per job", lambda: {k for _e, k, _o in runs[0].events()} >= set(expected), 60)
         failed = {k for k, o in expected.items() if o in FAILED}
@@ -173,7 +177,7 @@ def test_rulebook_reports_each_job_once_through_a_restart(tmp_path, collections_
 
         # Stop the rulebook; jobs end while it is down; a restart with the state file reports them once.
         runs[0].stop()
-        while_stopped = bulk(sim, 2, "error", 0) | bulk(sim, 2, "warning", 0)
+        while_stopped = bulk(sim, 1, "error", 0) | bulk(sim, 2, "warning", 0)
         for key in while_stopped:
             sim.wait_done(key)
         expected |= while_stopped
