@@ -101,7 +101,7 @@ count:
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import JOBS_PATH
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMNotFound
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import check_key
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule
 
 FILTERS = ("name", "type", "state", "status", "submit_time", "complete_time", "parent_job_key")

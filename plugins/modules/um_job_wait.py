@@ -164,7 +164,7 @@ not_found:
 """
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import check_key, check_keys
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import check_key, check_keys
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule
 
 

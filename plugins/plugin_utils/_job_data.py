@@ -14,7 +14,7 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import results_of
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import results_of
 
 WHAT_TO_PASS = ("give it one job (as um_job_info's job, the um_job lookup or an event gives it), or the result of "
                 "um_request, um_job_wait or ansible.builtin.uri that holds one in job or json")

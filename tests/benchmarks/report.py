@@ -50,14 +50,14 @@ METRIC_NAMES = {
 # Why a target is missed and what would close it, by target id prefix. Shown only when missed.
 MISSES: dict[str, str] = {
     "s6.": (
-        "**Cause (plugins/module_utils/_estimate.py `next_gap`, `_jobs.py` `_gap`).** The schedule looks "
+        "**Cause (plugins/module_utils/_estimate.py `next_gap`, `_waiter.py` `_gap`).** The schedule looks "
         "densely inside the window the history gives (every 0.12 x sqrt(expected seconds)) and sparsely before "
         "it; lag and GETs trade against each other through that factor and the window's margins. On a busy "
         "machine the controller's own work after the answer (module exit, action plugin, ansible-playbook) adds "
         "to the waiter's lag as to the loops'. **What would close it:** re-run on a quiet machine; tune "
         "DENSE_FACTOR and the margins of `from_history`."),
     "s1.longpoll.gets": (
-        "**Cause (plugins/plugin_utils/_wait_action.py with plugins/module_utils/_jobs.py `_long_poll`).** The "
+        "**Cause (plugins/plugin_utils/_wait_action.py with plugins/module_utils/_waiter.py `_long_poll`).** The "
         "um_job_wait action plugin waits in slices of `progress_interval` (default 30 s) so that it can print "
         "progress lines: each slice is a new module run with `timeout` = 30 s. Inside a slice the waiter "
         "long-polls with `poll_timeout` = min(long_poll_timeout, time left) = 29 s; when that poll comes back "

@@ -23,7 +23,9 @@ from reltools import OUTCOMES, Row, script_for
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMError
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import JobWaiter, WaitOptions, classify
+from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitOptions
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import classify
+from ansible_collections.aiqum.jobs.plugins.module_utils._waiter import JobWaiter
 
 HOSTS = reltools.scale("AIQUM_RELIABILITY_LOAD_HOSTS", 25)
 KEYS_PER_HOST = 4

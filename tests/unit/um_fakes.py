@@ -318,8 +318,8 @@ class FakeUM:
             answer = queue.pop(0)
             if isinstance(answer, Exception):
                 raise answer
-            status, data = answer
-            return UMResponse(status, data, {})
+            status, data, *headers = answer  # (status, data) or (status, data, headers)
+            return UMResponse(status, data, headers[0] if headers else {})
         if method == "GET" and path.startswith(JOBS_PATH + "/"):
             key = unquote(path[len(JOBS_PATH) + 1:])
             assert "/" not in path[len(JOBS_PATH) + 1:], "a job key was not percent-encoded"

@@ -8,7 +8,10 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMHTTPError
-from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
+from ansible_collections.aiqum.jobs.plugins.module_utils._report import job_line
+from ansible_collections.aiqum.jobs.plugins.module_utils._report import summarize as summarize_state
+from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitState
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import (
     ABORTED,
     ERROR,
     MAX_KEY_LENGTH,
@@ -21,17 +24,15 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._jobs import (
     check_keys,
     classify,
     failure_reasons,
-    job_line,
     results_of,
-    WaitState,
-    summarize as summarize_state,
     task_progress,
 )
 
 
 def summarize(jobs, keys, pending=(), **switches):
     """The verdict over jobs as last seen, through the one summarize() every path uses."""
-    state = WaitState(keys=list(keys), started=0.0, deadline=60.0, pending=list(pending), jobs=dict(jobs))
+    state = WaitState(keys=list(keys), started=0.0, deadline=60.0, jobs=dict(jobs))
+    state.ended = {k: classify(j).outcome for k, j in jobs.items() if k not in pending and classify(j).terminal}
     return summarize_state(state, **switches)
 
 
