@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The documentation check: lint the module and extra docs, build the HTML docsite offline, check every link
-# between our own pages (Sphinx's linkcheck builder), and run the README's example with --check against the
-# simulator. Fails on any finding.
+# between our own pages (Sphinx's linkcheck builder), and run the README's example against the simulator (with
+# --check, then for real). Fails on any finding.
 #
 # Usage: scripts/docs-check.sh
 #   Output: build/docs/html/index.html (sources in build/docs/src).
@@ -92,9 +92,9 @@ for page in um_request_module um_job_wait_module um_job_info_module run_operatio
   grep -q "href=\"../$page.html" "$guide" || fail "the guide (docsite/guide.rst) does not link to $page"
 done
 
-# --- 4. the README's example runs as written (connection aside) with --check against the simulator ---------
-log "the README example with --check against the simulator (tests/docs)"
+# --- 4. the README's example runs as written (connection aside) against the simulator, --check and for real --
+log "the README example against the simulator, with --check and for real (tests/docs)"
 (cd "$ROOT" && AIQUM_COLLECTIONS_PATH="$COLL_ROOT" python -m pytest tests/docs -q -p no:cacheprovider) \
-  || fail "the README example does not run with --check (tests/docs/test_readme_example.py)"
+  || fail "the README example does not run as written (tests/docs/test_readme_example.py)"
 
 echo "PASS  docs ($(( $(date +%s) - started ))s): open $HTML/index.html"
