@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The documentation check: lint the module and extra docs, build the HTML docsite offline, and check
-# every link between our own pages (Sphinx's linkcheck builder). Fails on any finding.
+# The documentation check: lint the module and extra docs, build the HTML docsite offline, check every link
+# between our own pages (Sphinx's linkcheck builder), and run the README's example against the simulator (with
+# --check, then for real). Fails on any finding.
 #
 # Usage: scripts/docs-check.sh
 #   Output: build/docs/html/index.html (sources in build/docs/src).
@@ -90,5 +91,10 @@ for page in um_request_module um_job_wait_module um_job_info_module run_operatio
   [ -f "$HTML/collections/aiqum/jobs/$page.html" ] || fail "expected page collections/aiqum/jobs/$page.html was not built"
   grep -q "href=\"../$page.html" "$guide" || fail "the guide (docsite/guide.rst) does not link to $page"
 done
+
+# --- 4. the README's example runs as written (connection aside) against the simulator, --check and for real --
+log "the README example against the simulator, with --check and for real (tests/docs)"
+(cd "$ROOT" && AIQUM_COLLECTIONS_PATH="$COLL_ROOT" python -m pytest tests/docs -q -p no:cacheprovider) \
+  || fail "the README example does not run as written (tests/docs/test_readme_example.py)"
 
 echo "PASS  docs ($(( $(date +%s) - started ))s): open $HTML/index.html"

@@ -97,17 +97,21 @@ activate
 PYTHON_BIN="$VENV/bin/python" "$ROOT/scripts/ansible-test-offline-pip.sh" >/dev/null
 lay_collection
 
+suite_start=$(date +%s)
 for stage in $STAGES; do
   log "stage: $stage"
   start=$(date +%s)
   if "stage_$stage"; then
-    RESULTS+=("PASS  $stage ($(( $(date +%s) - start ))s)"); PASSED=$((PASSED + 1))
+    verdict=PASS; PASSED=$((PASSED + 1))
   else
-    RESULTS+=("FAIL  $stage ($(( $(date +%s) - start ))s)"); FAILED=$((FAILED + 1))
+    verdict=FAIL; FAILED=$((FAILED + 1))
   fi
+  took=$(( $(date +%s) - start ))
+  RESULTS+=("$verdict  $stage (${took}s)")
+  log "stage: $stage $verdict in ${took}s ($(( $(date +%s) - suite_start ))s since the first stage)"
 done
 
 printf '\n==> summary\n'
 printf '%s\n' "${RESULTS[@]}"
-echo "stages: $PASSED passed, $FAILED failed"
+echo "stages: $PASSED passed, $FAILED failed in $(( $(date +%s) - suite_start ))s"
 [ "$FAILED" -eq 0 ]

@@ -69,7 +69,7 @@ options:
       - C(trace_body_length) (integer, default V(2000)) is how many characters of each body are written.
     type: dict
 requirements:
-  - "requests >= 2.30 and urllib3 >= 2 (Python libraries) on the host that runs the module, usually the controller"
+  - "requests >= 2.30 and urllib3 >= 2.2 (Python libraries) on the host that runs the module, usually the controller"
 notes:
   - "The modules talk to Unified Manager from the host they run on: run them with C(hosts: localhost)
     or C(delegate_to: localhost)."

@@ -28,13 +28,21 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Poll a job with ansible.builtin.uri, then read what it made
+- name: Poll a job with ansible.builtin.uri
+  ansible.builtin.uri:
+    url: "https://{{ um_host }}/api/management-server/jobs/{{ job_key | urlencode }}"
+    user: "{{ um_user }}"
+    password: "{{ um_password }}"
+    force_basic_auth: true
+  register: polled
+
+- name: Read what it made
   ansible.builtin.debug:
     msg: "{{ (polled | aiqum.jobs.job_outputs).lunKey }}"
 
 - name: What every job of a list made, by key
   ansible.builtin.set_fact:
-    made: "{{ jobs | map(attribute='key') | zip(jobs | map('aiqum.jobs.job_outputs')) | community.general.dict }}"
+    made: "{{ dict(jobs | map(attribute='key') | zip(jobs | map('aiqum.jobs.job_outputs'))) }}"
   vars:
     jobs: "{{ info.jobs }}"
 """

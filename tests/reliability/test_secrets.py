@@ -23,7 +23,7 @@ import trustme
 import yaml
 
 import reltools
-from reltools import Canned, FakeUM, Row, script_for
+from reltools import Canned, LoopbackUM, Row, script_for
 
 from ansible_collections.aiqum.jobs.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
@@ -239,8 +239,8 @@ def test_validate_certs_defaults_to_true_and_failure_says_how_to_fix(sim: reltoo
                              + " | ".join(m[:150] for m in messages)))
 
 
-def _redirect_server(ca: t.Any, status: int, target: str) -> FakeUM:
-    return FakeUM(ca, {"*": lambda h: Canned(status, b"", {"Location": target + h.target})})
+def _redirect_server(ca: t.Any, status: int, target: str) -> LoopbackUM:
+    return LoopbackUM(ca, {"*": lambda h: Canned(status, b"", {"Location": target + h.target})})
 
 
 @pytest.mark.timeout(120)
@@ -249,11 +249,11 @@ def test_credentials_never_follow_a_redirect(collections: Path, tmp_path: Path) 
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     answer = {"records": [], "num_records": 0, "key": "x", "state": "completed", "status": "normal"}
-    collector = FakeUM(ca, {"*": Canned(200, answer)})
+    collector = LoopbackUM(ca, {"*": Canned(200, answer)})
     redirectors = [_redirect_server(ca, status, f"https://{host}:{collector.port}")
                    for status in (301, 302, 307, 308) for host in ("127.0.0.1", "localhost")]
     # A server that answers a list page whose `next` link points at another host.
-    nexter = FakeUM(ca, {"/api/management-server/jobs": Canned(200, {
+    nexter = LoopbackUM(ca, {"/api/management-server/jobs": Canned(200, {
         "records": [{"key": "a"}], "num_records": 1, "total_records": 2,
         "_links": {"next": {"href": f"https://127.0.0.1:{collector.port}/api/management-server/jobs?offset=1"}}})})
     tried = 0

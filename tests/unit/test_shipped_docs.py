@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -68,8 +69,68 @@ def test_the_lun_example_is_the_same_in_the_readme_and_in_ansible_doc():
     readme = (ROOT / "README.md").read_text()
     play = yaml.safe_load(readme.split("```yaml", 1)[1].split("```", 1)[0])[0]
     in_readme = _lun_body(play["tasks"])
-    in_doc = _lun_body(yaml.safe_load(um_job_wait.EXAMPLES))
-    assert in_readme and in_readme == in_doc
+    assert in_readme and in_readme == _lun_body(yaml.safe_load(um_request.EXAMPLES))
+
+
+# What UM's storage-provider POSTs require (the API reference): sizes in bytes, keys of the SVM and service level.
+REQUIRED = {
+    "/storage-provider/luns": ("name", "os_type", "space.size", "performance_service_level.key", "svm.key|volume.key"),
+    "/storage-provider/file-shares": ("name", "svm.key", "space.size", "performance_service_level.key"),
+}
+YAML_BLOCK = re.compile(r"```ya?ml\n(.*?)```|\.\. code-block:: yaml(?:\+jinja)?\n\n((?:[ \t]+.*\n|\n)+)", re.DOTALL)
+
+
+def _yaml_examples():
+    """(where, parsed YAML) of every YAML example in the shipped docs and in the modules' EXAMPLES."""
+    for doc in DOCS:
+        if doc.suffix not in (".md", ".rst"):
+            continue
+        for n, match in enumerate(YAML_BLOCK.finditer(doc.read_text())):
+            text = match.group(1) if match.group(1) is not None else textwrap.dedent(match.group(2))
+            try:
+                yield f"{doc.relative_to(ROOT)} block {n + 1}", yaml.safe_load(text)
+            except yaml.YAMLError:
+                continue  # a fragment (for example a decision environment file); nothing to check in it
+    for module in (um_request, um_job_wait):
+        yield f"{module.__name__.rsplit('.', 1)[-1]} EXAMPLES", yaml.safe_load(module.EXAMPLES)
+
+
+def _storage_posts(node):
+    """(path, body) of every storage-provider POST in a parsed example: um_request tasks and run_operation roles."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _storage_posts(item)
+    elif isinstance(node, dict):
+        args = node.get("aiqum.jobs.um_request")
+        if isinstance(args, dict) and str(args.get("method")).upper() == "POST" and args.get("path") in REQUIRED:
+            yield args["path"], args.get("body")
+        if node.get("run_operation_path") in REQUIRED and str(node.get("run_operation_method", "POST")).upper() == "POST":
+            yield node["run_operation_path"], node.get("run_operation_body")
+        for value in node.values():
+            yield from _storage_posts(value)
+
+
+def _has(body, dotted):
+    for part in dotted.split("."):
+        if not isinstance(body, dict) or part not in body:
+            return False
+        body = body[part]
+    return body not in (None, "")
+
+
+def test_storage_examples_post_bodies_that_um_takes():
+    checked = 0
+    for where, parsed in _yaml_examples():
+        for path, body in _storage_posts(parsed):
+            if isinstance(body, str) and body.strip().startswith("{{"):
+                continue  # the whole body comes from a variable
+            missing = [f for f in REQUIRED[path] if not any(_has(body, alt) for alt in f.split("|"))]
+            assert not missing, f"{where}: POST {path} lacks {missing}: {body}"
+            size = body["space"]["size"]
+            assert set(body["space"]) == {"size"}, f"{where}: space takes only size (bytes): {body['space']}"
+            assert (isinstance(size, int) and size >= 1024 ** 2) or "{{" in str(size), f"{where}: size in bytes: {size}"
+            checked += 1
+    assert checked >= 6, checked
 
 
 def test_rediscovery_example_is_documented():
@@ -92,3 +153,41 @@ def test_the_readme_table_lists_every_plugin():
     assert {"um_request", "um_job_wait", "um_job_info", "um_job", "job_outputs", "job_failures"} <= set(names)
     for name in names:
         assert f"`aiqum.jobs.{name}`" in table, name
+
+
+def _floor(text_after: str) -> str | None:
+    """The version in 'urllib3 >= 2.2', 'urllib3>=2.2.0', 'urllib3` 2.2+', 'urllib3`` (2.2 or later)'; else None."""
+    m = re.match(r"[`'\s]*(?:>=\s*([\d.]+)|\(?([\d.]*\d)(?:\+| or later))", text_after)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = [int(p) for p in text.split(".")]
+    while len(parts) > 2 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def test_the_requirements_are_stated_the_same_everywhere():
+    """requests and urllib3 floors as in requirements.txt, ansible-core as in meta/runtime.yml, in every place a user
+    reads them: README, guides, ansible-doc requirements of the modules and of the event source."""
+    floors = dict(re.findall(r"^(requests|urllib3)>=([\d.]+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE))
+    assert set(floors) == {"requests", "urllib3"}
+    core = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["requires_ansible"]
+    core = re.fullmatch(r">=\s*(\d+\.\d+)(?:\.0)?", core).group(1)
+    places = [ROOT / "README.md", ROOT / "docs" / "awx.md", ROOT / "docs" / "docsite" / "rst" / "guide.rst",
+              ROOT / "docs" / "docsite" / "rst" / "eda.rst", ROOT / "plugins" / "doc_fragments" / "connection.py",
+              ROOT / "extensions" / "eda" / "plugins" / "event_source" / "um_jobs.py"]
+    stated = 0
+    for place in places:
+        text = " ".join(place.read_text().split())
+        for lib, floor in floors.items():
+            for m in re.finditer(rf"\b{lib}\b", text):
+                found = _floor(text[m.end():m.end() + 20])
+                if found is not None:
+                    stated += 1
+                    assert _version(found) == _version(floor), \
+                        f"{place.relative_to(ROOT)}: {lib} {found}, requirements.txt says {floor}"
+        for found in re.findall(r"ansible-core (\d+\.\d+) or later", text):
+            assert found == core, f"{place.relative_to(ROOT)}: ansible-core {found}, meta/runtime.yml says {core}"
+    assert stated >= 10, stated

@@ -161,7 +161,7 @@ notes:
   - The state file is written after the events of a look are on the queue. If the rulebook is killed
     between the two, the jobs of that look are reported again on the next start (never lost).
 requirements:
-  - "requests >= 2.30 and urllib3 >= 2 (Python libraries) where ansible-rulebook runs"
+  - "requests >= 2.30 and urllib3 >= 2.2 (Python libraries) where ansible-rulebook runs"
 """
 
 EXAMPLES = r"""

@@ -7,56 +7,37 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMHTTPError
 from ansible_collections.aiqum.jobs.plugins.module_utils._trace import APITrace
+from ansible_collections.aiqum.jobs.tests.hostile_server import HostileServer, Reply
 
 USER = "storage_admin"
 PASSWORD = 'Tr4ce-pw"quoted"'  # a quote, so it would show JSON-escaped in a body
 KEY = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-    def _serve(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        if self.path.startswith("/api/missing"):
-            status, payload = 404, {"error": {"code": "not_found", "message": "no such thing", "target": "key"}}
-        elif self.command == "POST":
-            status, payload = 202, {"job": {"key": KEY}}
-        else:
-            status, payload = 200, {"records": [{"name": "x" * 300}], "num_records": 1}
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Set-Cookie", "JSESSIONID=abc123secret")
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = _serve
+def _answer(req):
+    """A 404 error body under /api/missing, a job for a POST, a list with a long record otherwise; a cookie on each."""
+    if req.target.startswith("/api/missing"):
+        status, payload = 404, {"error": {"code": "not_found", "message": "no such thing", "target": "key"}}
+    elif req.method == "POST":
+        status, payload = 202, {"job": {"key": KEY}}
+    else:
+        status, payload = 200, {"records": [{"name": "x" * 300}], "num_records": 1}
+    return Reply(status, payload, {"Content-Type": "application/json", "Set-Cookie": "JSESSIONID=abc123secret"})
 
 
 @pytest.fixture(scope="module")
 def port():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd.server_address[1]
-    httpd.shutdown()
-    httpd.server_close()
+    """The one loopback fake (tests/hostile_server.py), plain HTTP."""
+    server = HostileServer(None)
+    server.script(_answer)
+    yield server.port
+    server.close()
 
 
 def _client(port, trace):
