@@ -160,8 +160,8 @@ expect "localhost | SUCCESS"
 expect "\"password\": null"
 expect_not "$UM_PASSWORD" "the password"
 
-# Progress lines: a 7 s job with progress_interval=2 prints at least one "waiting:" line for it.
-KEY_SLOW="$(start_scripted itest-adhoc-slow '{"duration": 7, "status": "warning", "name": "itest adhoc slow"}')"
+# Progress lines: a 12 s job (still running after an ansible start-up on a loaded machine) with progress_interval=2 prints at least one "waiting:" line for it.
+KEY_SLOW="$(start_scripted itest-adhoc-slow '{"duration": 12, "status": "warning", "name": "itest adhoc slow"}')"
 adhoc wait-progress 0 -m aiqum.jobs.um_job_wait -a "key=$KEY_SLOW progress_interval=2 timeout=60"
 expect "localhost | SUCCESS"
 expect "waiting: job $KEY_SLOW (itest adhoc slow): running"
