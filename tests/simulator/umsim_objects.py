@@ -142,6 +142,8 @@ def _size(body: dict[str, Any], required: bool) -> int | None:
     size = space.get("size")
     if isinstance(size, float) and size.is_integer():
         size = int(size)  # a client that computes sizes in floating point sends 1.0737418240E10
+    elif isinstance(size, str) and size.strip().isdigit():
+        size = int(size)  # UM's JSON reader takes numbers in strings (a template without native types sends them)
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise bad("'space.size' must be a positive integer (bytes).", "space.size")
     return size
