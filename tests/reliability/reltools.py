@@ -61,7 +61,6 @@ def secret_needles() -> dict[str, str]:
     return needles
 
 
-
 #: Seeded keys of the simulator (docs/simulator-spec.md): cluster1's svm1 and the service level "Value".
 SIM_SVM_KEY = "4ea7a442-86d1-11e0-ae1c-000000000001:type=vserver,uuid=4ea7a442-86d1-11e0-5e1c-000000000101"
 SIM_PSL_KEY = "1b9e84ba-3f1c-4fa8-9f5c-000000000003"
@@ -92,6 +91,7 @@ def lun_body(name: str | None = None) -> dict:
     """A LUN body the simulator takes (as UM would), with a unique name unless one is given."""
     return {"name": name or f"rel-lun-{next(_LUN_NAMES)}", "os_type": "linux", "svm": {"key": SIM_SVM_KEY},
             "space": {"size": 1 << 30}, "performance_service_level": {"key": SIM_PSL_KEY}}
+
 
 class SecretScan:
     """Counts what was scanned; records every finding (a finding fails the test that produced it)."""
