@@ -99,8 +99,8 @@ def test_lun_lifecycle_resources_follow_jobs(sim: Sim) -> None:
     assert set(results) == {"lunKey", "volumeKey"}
     lun_key = results["lunKey"]
     assert ":type=lun,uuid=" in lun_key and ":type=volume,uuid=" in results["volumeKey"]
-    listing = sim.api("GET", "/storage-provider/luns", params={"name": "/vol/AIQUM_lun_a/lun_a", "svm.name": "svm1",
-                                                                "cluster.name": "cluster1"}, user="operator").json()
+    params = {"name": "/vol/AIQUM_lun_a/lun_a", "svm.name": "svm1", "cluster.name": "cluster1"}
+    listing = sim.api("GET", "/storage-provider/luns", params=params, user="operator").json()
     assert listing["num_records"] == 1 and listing["total_records"] == 1
     [lun] = listing["records"]
     # Read differs from write: path name, nested svm/cluster/volume, assigned_* with names, a rounded size.

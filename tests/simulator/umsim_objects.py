@@ -142,6 +142,8 @@ def _size(body: dict[str, Any], required: bool) -> int | None:
     size = space.get("size")
     if isinstance(size, float) and size.is_integer():
         size = int(size)  # a client that computes sizes in floating point sends 1.0737418240E10
+    elif isinstance(size, str) and size.strip().isdigit():
+        size = int(size)  # UM's JSON reader takes numbers in strings (a template without native types sends them)
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise bad("'space.size' must be a positive integer (bytes).", "space.size")
     return size
@@ -314,7 +316,7 @@ class World:
 
     def _render_performance_service_levels(self, obj: dict[str, Any], prefix: str) -> dict[str, Any]:
         used = sum(o["size"] for o in (*self.luns.values(), *self.shares.values()) if o.get("psl_key") == obj["key"])
-        return {**{k: v for k, v in obj.items()}, "workload_count": self.workload_count("psl_key", obj["key"]),
+        return {**obj, "workload_count": self.workload_count("psl_key", obj["key"]),
                 "space": {"used": used, "available": 28 * TB - used},
                 "_links": _link(prefix, PSL_C, obj["key"])}
 
@@ -402,7 +404,7 @@ def _check_aggregate(world: World, body: dict[str, Any], svm: dict[str, Any]) ->
 
 def _check_lun_maps(world: World, raw: Any, svm_key: str) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
-        raise bad("'lun_maps' must be a list of {igroup: {key}, logical_unit_number}.", "lun_maps")
+        raise bad("'lun_maps' must be a list of objects with igroup.key and logical_unit_number.", "lun_maps")
     maps = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict) or not isinstance(item.get("igroup"), dict):
@@ -431,7 +433,8 @@ def _check_access_control(raw: Any) -> dict[str, Any]:
     if "acl" in raw:
         acl = raw["acl"]
         if not isinstance(acl, list):
-            raise bad("'access_control.acl' must be a list of {user_or_group, permission}.", "access_control.acl")
+            raise bad("'access_control.acl' must be a list of objects with user_or_group and permission.",
+                      "access_control.acl")
         out["acl"] = []
         for i, entry in enumerate(acl):
             if (not isinstance(entry, dict) or not isinstance(entry.get("user_or_group"), str)

@@ -19,6 +19,7 @@ without the field (e.g. ``complete_time`` of a running job) never matches, not e
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from typing import Any, Callable
 
@@ -49,7 +50,7 @@ def parse_number(text: str, field: str) -> float:
         value = float(text.strip())
     except ValueError:
         raise ApiError(400, "invalid_parameter", f"'{text}' is not a number for '{field}'.", field) from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ApiError(400, "invalid_parameter", f"'{text}' is not a finite number for '{field}'.", field)
     return value
 
