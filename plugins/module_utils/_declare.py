@@ -267,6 +267,8 @@ class Engine:
     """Finds, compares, plans and applies for one object of one Kind. `resolver` holds the lookups of names
     (SVMs, service levels, ...) that a module's `prepare` functions call, cached for the task."""
 
+    READ_AFTER_WRITE = 5.0  # seconds a read-back may take when the task's deadline has passed
+
     def __init__(self, client: t.Any, kind: Kind, waits: Waits, check_mode: bool = False,
                  warn: t.Callable[[str], None] | None = None) -> None:
         self.client = client
@@ -288,10 +290,14 @@ class Engine:
         if self._warn is not None:
             self._warn(text)
 
-    def list(self, path: str, params: dict[str, t.Any] | None = None, limit: int | None = None) -> list[dict]:
-        """Records of a UM collection (all pages, or `limit`), each request within the task's deadline."""
+    def list(self, path: str, params: dict[str, t.Any] | None = None, limit: int | None = None,
+             after_write: bool = False) -> list[dict]:
+        """Records of a UM collection (all pages, or `limit`), each request within the task's deadline. The read
+        after a write whose job ended is still made at the deadline (briefly): it says what the task changed."""
         left = self.waits.left()
-        if left <= 0:
+        if after_write:
+            left = max(left, self.READ_AFTER_WRITE)
+        elif left <= 0:
             raise UMError(f"the task's timeout passed before UM answered every lookup for {self.kind.noun} "
                           "(nothing was sent); give a longer timeout")
         self.reads += 1
@@ -301,7 +307,7 @@ class Engine:
 
     def read(self, key: str) -> dict | None:
         """The object as UM lists it, by key (after a write)."""
-        records = [r for r in self.list(self.kind.collection, {"key": key}) if r.get("key") == key]
+        records = [r for r in self.list(self.kind.collection, {"key": key}, after_write=True) if r.get("key") == key]
         return records[0] if records else None
 
     def lookup(self, cache_key: t.Any, fetch: t.Callable[[], t.Any]) -> t.Any:
