@@ -363,7 +363,7 @@ class Engine:
             steps.append((f.order, Step(f.name, "PATCH", f"{kind.collection}/{encode_segment(current['key'])}",
                                         None, f, value, before)))
         if refused:
-            raise UMConfigError(f"{kind.identity(wanted)}: " + "; ".join(refused))
+            raise UMConfigError(f"{kind.identity(wanted)}: " + "; ".join(refused) + "; nothing was sent")
         if unread:
             self.warn(f"UM's record of {kind.identity(wanted)} does not show {', '.join(unread)}: not compared, "
                       "so not changed on the existing object")
@@ -635,7 +635,7 @@ def refuse_shrink(noun: str) -> t.Callable[[t.Any, t.Any], str | None]:
         if isinstance(current, (int, float)) and not isinstance(current, bool) and not same_size(current, wanted) \
                 and current > wanted:
             return (f"size {human_size(wanted)} is smaller than the {noun}'s current {human_size(current)}: UM cannot "
-                    f"shrink a {noun}; give at least its current size (nothing was sent)")
+                    f"shrink a {noun}; give at least its current size")
         return None
     return refuse
 
