@@ -20,6 +20,7 @@ Rules the engine keeps, whatever the module:
 
 from __future__ import annotations
 
+import math
 import typing as t
 from dataclasses import dataclass, field
 
@@ -85,7 +86,7 @@ def size_bytes(size: t.Any, unit: str) -> int:
     except (TypeError, ValueError):
         raise UMConfigError(f"size '{one_line(size, 40)}' is not a number: give for example 10 with size_unit gb") \
             from None
-    if not value > 0 or value != value or value == float("inf"):
+    if not math.isfinite(value) or value <= 0:
         raise UMConfigError(f"size {one_line(size, 40)} must be a positive number")
     return int(round(value * factor))
 
@@ -369,8 +370,8 @@ class Engine:
                       "so not changed on the existing object")
         ordered = [s for _o, s in sorted(steps, key=lambda item: item[0])]
         for step in ordered:
-            assert step.field is not None
-            step.body = put({}, step.field.write, step.field.written(step.wanted, self))
+            f = t.cast(Field, step.field)
+            step.body = put({}, f.write, f.written(step.wanted, self))
         return ordered
 
     def shape(self, record: dict | None, wanted: dict) -> dict[str, t.Any]:
@@ -515,16 +516,15 @@ class Engine:
             out.key, out.record = record.get("key"), record
             out.done.append(f"created {self.kind.identity(wanted)}")
             return
-        assert step.field is not None
+        f = t.cast(Field, step.field)
         record = self.read(out.key) if out.key else None
         if record is None:
             self._fail(step, out, f"UM no longer lists {self.kind.noun} {out.key}", changed=True)
         out.record = record
-        now = dig(record, step.field.read) if step.field.read else None
-        if step.field.read is not None and not step.field.matches(now, step.wanted):
-            out.done.append(f"{step.name}: job ended, value unchanged")
+        now = dig(record, f.read) if f.read else None
+        if f.read is not None and not f.matches(now, step.wanted):
             self._fail(step, out, f"its job ended with status normal but UM still shows "
-                                  f"{step.field.name} {one_line(step.field.show(now), 60)}; it was not sent again",
+                                  f"{f.name} {one_line(f.show(now), 60)}; it was not sent again",
                        changed=True)
         out.done.append(step.describe())
 

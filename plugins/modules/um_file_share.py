@@ -34,15 +34,15 @@ attributes:
 options:
   export_policy:
     description:
-      - The export policy (NFS) to create the file share with, as UM takes it in C(access_control.export_policy):
-        C(key) of an existing policy, or C(name_tag) and C(rules).
+      - The export policy (NFS) to create the file share with, as UM takes it in C(access_control.export_policy),
+        that is C(key) of an existing policy, or C(name_tag) and C(rules).
       - Sent only when the file share is created; UM's file share records do not show it, so it is not compared
         or changed on an existing file share.
     type: dict
   acl:
     description:
-      - The CIFS access control list to create the file share with, as UM takes it in C(access_control.acl):
-        a list of C(user_or_group) and C(permission) (V(no_access), V(read), V(change), V(full_control)).
+      - The CIFS access control list to create the file share with, as UM takes it in C(access_control.acl), that
+        is a list of C(user_or_group) and C(permission) (V(no_access), V(read), V(change), V(full_control)).
       - Sent only when the file share is created, like O(export_policy).
     type: list
     elements: dict

@@ -237,8 +237,8 @@ def test_field_maps_write_and_read_different_fields():
     assert [f.option for f in sorted(um_lun.FIELDS, key=lambda f: f.order) if f.mutability == d.PATCH] == \
         ["size", "performance_service_level", "storage_efficiency_policy", "lun_maps"]
     assert {f.option: f.mutability for f in um_lun.FIELDS}["os_type"] == d.IMMUTABLE
-    assert {f.option for f in um_lun.FIELDS if f.required_to_create} == {"size", "performance_service_level",
-                                                                          "os_type"}
+    required = {f.option for f in um_lun.FIELDS if f.required_to_create}
+    assert required == {"size", "performance_service_level", "os_type"}
 
 
 def test_secret_fields_are_never_compared_nor_shown():
