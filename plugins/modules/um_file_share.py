@@ -36,9 +36,10 @@ options:
     description:
       - The export policy (NFS) to create the file share with, as UM takes it in C(access_control.export_policy),
         that is C(key) of an existing policy, or C(name_tag) and C(rules).
+      - A string is taken as the key of an existing policy when it holds C(type=export_policy), else as a name tag.
       - Sent only when the file share is created; UM's file share records do not show it, so it is not compared
         or changed on an existing file share.
-    type: dict
+    type: raw
   acl:
     description:
       - The CIFS access control list to create the file share with, as UM takes it in C(access_control.acl), that
@@ -128,8 +129,11 @@ pending:
   elements: str
 """
 
+import typing as t
+
 from ansible_collections.aiqum.jobs.plugins.module_utils import _declare as d
 from ansible_collections.aiqum.jobs.plugins.module_utils import _module, _provision
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError
 
 COLLECTION = "/storage-provider/file-shares"
 
@@ -163,14 +167,24 @@ KIND = d.Kind(noun="file share", collection=COLLECTION, result_name="file_share"
               identity_shape=d.owner_shape)
 
 
+def export_policy(value: t.Any) -> dict | None:
+    """The export policy as UM takes it: a dict as given, a string as a key or a name tag."""
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip():
+        return {"key": value} if "type=export_policy" in value else {"name_tag": value}
+    raise UMConfigError("export_policy takes a dict (key, or name_tag and rules) or a string (a key or a name tag)")
+
+
 def run(um: _module.UMModule) -> dict:
     wanted = _provision.wanted_of(um, ("export_policy", "acl"))
+    wanted["export_policy"] = export_policy(wanted["export_policy"])
     return _provision.run(um, KIND, wanted)
 
 
 def main() -> None:
     spec = dict(_provision.STORAGE_ARGSPEC)
-    spec.update({"export_policy": {"type": "dict"}, "acl": {"type": "list", "elements": "dict"}})
+    spec.update({"export_policy": {"type": "raw"}, "acl": {"type": "list", "elements": "dict"}})
     um = _module.UMModule(spec)
     um.run(run)
 

@@ -55,9 +55,11 @@ options:
         description: Name of the initiator group.
         type: str
         required: true
+        aliases: [igroup_name]
       logical_unit_number:
         description: Logical unit number (0 to 4095).
         type: int
+        aliases: [lun_id]
 seealso:
   - module: aiqum.jobs.um_file_share
   - module: aiqum.jobs.um_job_wait
@@ -266,8 +268,8 @@ def main() -> None:
     spec.update({
         "os_type": {"type": "str"},
         "lun_maps": {"type": "list", "elements": "dict", "options": {
-            "igroup": {"type": "str", "required": True},
-            "logical_unit_number": {"type": "int"},
+            "igroup": {"type": "str", "required": True, "aliases": ["igroup_name"]},
+            "logical_unit_number": {"type": "int", "aliases": ["lun_id"]},
         }},
     })
     um = _module.UMModule(spec)

@@ -121,3 +121,9 @@ def test_wait_false_returns_the_job_key(um, run_module):
     assert code == 0 and result["changed"] is True and result["job_key"] == K1 and result["pending"] == [K1]
     assert not [c for c in um.calls if c.keys == (K1,)], "the last job is not waited"
     assert "um_job_wait" in result["msg"] and not warnings_of(result)
+
+
+def test_an_export_policy_string_is_a_key_or_a_name_tag():
+    assert um_file_share.export_policy("c1:type=export_policy,uuid=9") == {"key": "c1:type=export_policy,uuid=9"}
+    assert um_file_share.export_policy("web") == {"name_tag": "web"}
+    assert um_file_share.export_policy({"name_tag": "x", "rules": []}) == {"name_tag": "x", "rules": []}
