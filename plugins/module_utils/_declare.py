@@ -585,7 +585,7 @@ def svm_record(engine: Engine, svm: str, cluster: str | None, unique: bool = Tru
     def fetch() -> list[dict]:
         records = [r for r in engine.list(SVMS, {"name": svm}) if r.get("name") == svm]
         if cluster is not None:
-            on_cluster = [r for r in records if dig(r, "cluster.name") == cluster]
+            on_cluster = [r for r in records if not _shown_and_differs(r, "cluster.name", cluster)]
             if not on_cluster:
                 clusters = [r.get("name") for r in engine.list(CLUSTERS, limit=LISTED)]
                 if cluster not in clusters:
@@ -652,11 +652,16 @@ def storage_fields(noun: str) -> list[Field]:
     ]
 
 
+def _shown_and_differs(record: dict, path: str, wanted: t.Any) -> bool:
+    """A record that shows the field with another value (a record that does not show it trusts the filter)."""
+    return has(record, path) and dig(record, path) is not None and dig(record, path) != wanted
+
+
 def owner_matches(record: dict, wanted: dict) -> bool:
     """Whether a listed record is in the task's SVM (and cluster, when given): a filter a server ignored is caught."""
-    if dig(record, "svm.name") != wanted["svm"]:
+    if _shown_and_differs(record, "svm.name", wanted["svm"]):
         return False
-    return wanted.get("cluster") is None or dig(record, "cluster.name") == wanted["cluster"]
+    return wanted.get("cluster") is None or not _shown_and_differs(record, "cluster.name", wanted["cluster"])
 
 
 def owner_filter(wanted: dict) -> dict[str, str]:
