@@ -406,6 +406,9 @@ class Engine:
         """Bring one object to the task's wish. Returns the outcome and the diff ({before, after})."""
         self.wanted = wanted
         current = self.current = self.kind.find(self, wanted)
+        if current is not None and not isinstance(current.get("key"), str):
+            raise UMError(f"UM lists {self.kind.identity(wanted)} without a key, so it cannot be changed or deleted; "
+                          "nothing was sent")
         steps = self.plan(wanted, current, state)
         out = Outcome(key=current.get("key") if current else None, record=current,
                       plan=[s.as_dict() for s in steps])
