@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiqum.jobs maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Ansible side of the declarative storage modules (um_file_share, um_lun): their shared options (mirrored by
+the `storage` doc fragment), the waits on the task's one deadline, and the run that turns the engine's outcome into
+the module result. The engine itself (`_declare`) knows nothing of Ansible.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+from . import _module
+from ._declare import Engine, Kind, Waits, check_name, result_of, size_bytes
+
+# Mirrors plugins/doc_fragments/storage.py. The wait options are um_job_wait's, without progress lines.
+STORAGE_ARGSPEC: dict[str, dict[str, t.Any]] = {
+    "name": {"type": "str", "required": True},
+    "svm": {"type": "str", "required": True},
+    "cluster": {"type": "str"},
+    "size": {"type": "float"},
+    "size_unit": {"type": "str", "default": "gb", "choices": ["bytes", "kb", "mb", "gb", "tb"]},
+    "performance_service_level": {"type": "str"},
+    "storage_efficiency_policy": {"type": "str"},
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "wait": {"type": "bool", "default": True},
+}
+STORAGE_ARGSPEC.update({k: v for k, v in _module.WAIT_ARGSPEC.items() if k != "progress_interval"})
+
+
+def waits(um: _module.UMModule) -> Waits:
+    """Waits on the collection's JobWaiter, every one within what is left of the task's one timeout."""
+    opts = um.wait_options()
+    # Looked up when called (not imported by name), so the waiter a test installs in _module is the one used.
+    probe = _module.JobWaiter(um.client(), opts, server_seen=True)
+    clock = probe.clock
+    deadline = clock() + float(opts.timeout)
+
+    def wait(keys: list[str], left: float) -> t.Any:
+        step = dataclasses.replace(opts, timeout=max(0.1, min(float(opts.timeout), left)))
+        return _module.JobWaiter(um.client(), step, server_seen=True).wait(keys)
+
+    return Waits(wait, clock, deadline, fail_on_partial=um.params["fail_on_partial_failures"],
+                 warn_on_warning=um.params["warn_on_warning"])
+
+
+def wanted_of(um: _module.UMModule, options: t.Sequence[str]) -> dict[str, t.Any]:
+    """The task's wish: the identity, the size in bytes, and every option it gives (None: not managed)."""
+    p = um.params
+    wanted = {
+        "name": check_name("name", p["name"], slash=True),
+        "svm": check_name("svm", p["svm"]),
+        "cluster": None if p["cluster"] is None else check_name("cluster", p["cluster"]),
+        "size": None if p["size"] is None else size_bytes(p["size"], p["size_unit"]),
+    }
+    for option in ("performance_service_level", "storage_efficiency_policy"):
+        wanted[option] = None if p[option] is None else check_name(option, p[option])
+    for option in options:
+        wanted[option] = p[option]
+    return wanted
+
+
+def run(um: _module.UMModule, kind: Kind, wanted: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Find, compare, plan and apply; the result carries the diff only in diff mode."""
+    engine = Engine(um.client(), kind, waits(um), check_mode=um.check_mode, warn=um.module.warn)
+    outcome, diff = engine.run(wanted, state=um.params["state"], wait=um.params["wait"])
+    result = result_of(engine, outcome, diff)
+    if not um.module._diff:
+        result.pop("diff")
+    result["msg"] = message(kind, wanted, outcome, um.check_mode, um.params["state"])
+    return result
+
+
+def message(kind: Kind, wanted: dict[str, t.Any], outcome: t.Any, check_mode: bool, state: str) -> str:
+    what = kind.identity(wanted)
+    if not outcome.changed:
+        return f"{what} is {'absent' if state == 'absent' else 'as asked'}; nothing to do"
+    steps = ", ".join(s["step"] for s in outcome.plan)
+    if check_mode:
+        return f"check mode: {what} would change ({steps}); nothing was sent"
+    done = "; ".join(outcome.done)
+    if outcome.job_key:
+        return f"{what}: {done}; wait for job {outcome.job_key} with aiqum.jobs.um_job_wait"
+    return done if outcome.plan and outcome.plan[0]["step"] in ("create", "delete") else f"{what}: {done}"
