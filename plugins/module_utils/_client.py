@@ -209,6 +209,7 @@ class UMClient:
 
     MIN_REQUEST_TIMEOUT = 0.1
     trace = None  # an _trace.APITrace to record every exchange (feature_flags.trace_apis), set by the caller
+    last_date: str | None = None  # the Date header of the last answer (the waiter measures UM's clock with it)
 
     def __init__(self, hostname: str, username: str, password: str, port: int | None = None,
                  validate_certs: bool = True, ca_path: str | None = None, request_timeout: float = 30.0,
@@ -605,6 +606,7 @@ class UMClient:
     def _decode(self, resp: t.Any, raw: bytes, method: str, shown: str) -> UMResponse:
         """Read an answer. A status line came back, so the request was sent: every error raised here says so."""
         status = resp.status_code
+        self.last_date = resp.headers.get("Date")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
