@@ -69,11 +69,9 @@ class WaitState:
     reported: dict[str, str] = field(default_factory=dict)   # what the last progress lines said of each job
     context: dict[str, t.Any] = field(default_factory=dict)  # what the module carries along (um_request's answer)
     # What standard polling learnt about when jobs end (see _estimate): durations of recently finished jobs per
-    # job type (asked once per type and wait; [] when nothing usable came back or the request failed), each job's
-    # submit time on the waiter's clock, and each job's last window [early, expected, late, source] in seconds.
+    # job type, newest first (asked once per type and wait; [] when nothing usable came back or the request
+    # failed). The plan itself is made afresh in each slice from the jobs' submit_time and this history.
     history: dict[str, list[float]] = field(default_factory=dict)
-    submitted: dict[str, float] = field(default_factory=dict)
-    estimates: dict[str, list] = field(default_factory=dict)
     version: int = _STATE_VERSION
 
     @property
@@ -110,10 +108,8 @@ class WaitState:
                          for v in (state.started, state.deadline, state.polls, state.failures, state.rounds,
                                    state.next_poll, state.elapsed))
         maps_ok = all(isinstance(v, dict) for v in (state.jobs, state.unknown_states, state.reported, state.context,
-                                                    state.history, state.submitted, state.estimates))
-        learnt_ok = maps_ok and all(isinstance(v, list) and all(_finite(d) for d in v) for v in state.history.values()) \
-            and all(_finite(v) for v in state.submitted.values()) \
-            and all(isinstance(v, list) for v in state.estimates.values())
+                                                    state.history))
+        learnt_ok = maps_ok and all(isinstance(v, list) and all(_finite(d) for d in v) for v in state.history.values())
         if not (lists_ok and numbers_ok and learnt_ok and set(state.pending) <= set(state.keys)):
             raise bad
         return state
