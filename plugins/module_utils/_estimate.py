@@ -61,8 +61,8 @@ SLACK = 1.25          # a look the plan wants within this factor of the insuranc
 AGE_MIN = 10.0         # ... or this many seconds, whichever is more (the first looks of a short wait cost most)
 TAIL = 0.02            # past the age by which all but this share of the history's jobs had ended, the job is overdue
 OVERDUE_SHARE = 1.0    # overdue, the gap grows by this share of the time overdue
-PROGRESS_SPREAD = 0.5  # the rest of a job that reports progress takes its expected rest, give or take this share
-PROGRESS_FLOOR = 0.05  # progress never rules a past mode out entirely (tasks do not all take the same time)
+PROGRESS_SPREAD = 1.0  # the rest of a job that reports progress takes its expected rest, give or take this share
+PROGRESS_FLOOR = 0.2   # progress never rules a past mode out entirely (tasks do not all take the same time)
 
 
 def parse_time(value: t.Any) -> float | None:
@@ -81,17 +81,20 @@ def parse_time(value: t.Any) -> float | None:
     return stamp.timestamp()
 
 
-def durations(records: t.Iterable[t.Any], exclude: t.Container[str] = ()) -> list[float]:
+def durations(records: t.Iterable[t.Any], exclude: t.Container[str] = (), kind: str | None = None) -> list[float]:
     """How long each finished job of a list answer took, newest end first, at most HISTORY_RECORDS.
 
     Jobs that ended in error are left out when others are there: a job that fails early says little about how
-    long a good one takes. The records are put in order here (by complete_time): a server that lists them in
-    another order still gives the newest the most weight.
+    long a good one takes. The records are put in order and checked here (by complete_time; a record of another
+    `kind` is left out): a server that lists them in another order, or ignores a filter, still gives the right
+    history.
     """
     good: list[tuple[float, float]] = []
     failed: list[tuple[float, float]] = []
     for rec in records:
         if not isinstance(rec, dict) or rec.get("key") in exclude:
+            continue
+        if kind is not None and rec.get("type") not in (None, kind):
             continue
         begin, end = parse_time(rec.get("submit_time")), parse_time(rec.get("complete_time"))
         if begin is None or end is None or not 0 < end - begin <= MAX_DURATION:

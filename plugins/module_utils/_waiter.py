@@ -315,7 +315,7 @@ class JobWaiter:
                 continue
             records = page.get("records") if isinstance(page, dict) else None
             if isinstance(records, list):
-                state.history[kind] = _estimate.durations(records, exclude=set(state.keys))
+                state.history[kind] = _estimate.durations(records, exclude=set(state.keys), kind=kind)
 
     def _note_clock(self, answer: t.Any, sent: float) -> None:
         """Narrow the clock skew with one answer: its Date header, and the latest time UM wrote in the jobs."""
