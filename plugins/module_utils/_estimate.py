@@ -48,6 +48,7 @@ CLOCK_SKEW = 5.0
 FLOOR = 0.2            # never two looks closer than this, whatever the estimate says
 KERNEL_SHARE = 0.02    # the bell around each past duration: this share of it wide (one sigma) ...
 KERNEL_MIN = 0.1       # ... and never narrower than this (UM's timestamps, the controller's own delays) ...
+COARSE_KERNEL = 0.4    # ... nor than this when UM writes whole seconds (a duration is then good to +-1 s)
 KERNEL_WIDE = 0.08     # ... nor wider than this share of it, whatever the gap to its neighbours
 NEIGHBOURS = 2         # a bell is as wide as the distance to its NEIGHBOURS-th nearest past duration
 JOIN = 2.0             # bells closer than this many sigmas (each) are one mode
@@ -217,23 +218,34 @@ def make_plan(bells: t.Sequence[tuple[float, float, float]], source: str) -> Pla
     return Plan(tuple(modes), source, spans)
 
 
-def from_history(past: t.Sequence[t.Any]) -> Plan | None:
+def from_history(past: t.Sequence[t.Any], coarse: bool = False) -> Plan | None:
     """A bell around each past duration (newest first), each older one weighing RECENCY times the one after it.
 
     Each bell is as wide as the gap to its nearer neighbours (so that jobs spread evenly read as one even mode, not
-    as separate spikes), at least KERNEL_SHARE of the duration, at most KERNEL_WIDE of it.
+    as separate spikes), at least KERNEL_SHARE of the duration, at most KERNEL_WIDE of it. With `coarse` (UM writes
+    whole seconds), never narrower than COARSE_KERNEL: each duration is the difference of two truncated times.
     """
     values = clean(past)
     if not values:
         return None
+    least = max(KERNEL_MIN, COARSE_KERNEL if coarse else 0.0)
     ordered = sorted(values)
     bells = []
     for i, d in enumerate(values):
         others = sorted(abs(d - o) for o in ordered)[1:NEIGHBOURS + 1]
         spread = max(others) if len(others) == NEIGHBOURS else 0.0
-        sigma = min(max(spread, KERNEL_SHARE * d, KERNEL_MIN), max(KERNEL_WIDE * d, KERNEL_MIN))
+        sigma = min(max(spread, KERNEL_SHARE * d, least), max(KERNEL_WIDE * d, least))
         bells.append((d, sigma, RECENCY ** i))
     return make_plan(bells, "history")
+
+
+def is_coarse(job: t.Mapping[str, t.Any], past: t.Sequence[t.Any]) -> bool:
+    """Whether UM writes its times in whole seconds (like .000): the job's submit_time has no fraction of a second,
+    nor has any past duration of its type (a server that keeps milliseconds gives whole durations only by chance)."""
+    stamp = parse_time(job.get("submit_time"))
+    values = clean(past)
+    return stamp is not None and stamp == math.floor(stamp) and bool(values) and \
+        all(v == math.floor(v) for v in values)
 
 
 def progress_of(job: t.Mapping[str, t.Any], age: float) -> tuple[float, float, str] | None:
@@ -431,8 +443,9 @@ def latest_stamp(job: t.Mapping[str, t.Any]) -> float | None:
     return max(found) if found else None
 
 
-def age_of(job: t.Mapping[str, t.Any], now: float, skew: float | None = None) -> float | None:
-    """The job's age at `now` (the waiter's clock: wall-clock seconds in modules), or None when unknown.
+def age_of(job: t.Mapping[str, t.Any], now: float, skew: float | None = None, coarse: bool = False) -> float | None:
+    """The job's age at `now` (the waiter's clock: wall-clock seconds in modules), or None when unknown. `coarse`:
+    UM writes whole seconds (see is_coarse).
 
     With a measured skew (Date headers), now - skew - submit_time. Without one, now - submit_time when the clocks
     agree within CLOCK_SKEW; else (another clock, a test's) None: the caller counts from when it first saw the job.
@@ -442,6 +455,8 @@ def age_of(job: t.Mapping[str, t.Any], now: float, skew: float | None = None) ->
     if submit is None:
         return None
     proven = server_age(job)
+    if coarse:
+        submit += 0.5  # written in whole seconds: the job was submitted within that second, half of it on average
     if skew is not None:
         age = now - skew - submit
         if -CLOCK_SKEW <= age <= MAX_DURATION:

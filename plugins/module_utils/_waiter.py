@@ -326,10 +326,10 @@ class JobWaiter:
             if isinstance(job, dict):
                 self._skew.note_stamp(_estimate.latest_stamp(job), received)
 
-    def _age(self, key: str, job: t.Mapping[str, t.Any], now: float) -> float:
+    def _age(self, key: str, job: t.Mapping[str, t.Any], now: float, coarse: bool) -> float:
         """The job's age by UM's clock: from its submit_time and the measured skew, or, when this clock cannot be
         matched to UM's, from what UM's own times prove when this waiter first saw it, plus the time since."""
-        age = _estimate.age_of(job, now, self._skew.value)
+        age = _estimate.age_of(job, now, self._skew.value, coarse)
         if age is not None:
             return age
         seen, proven = self._first_seen.setdefault(key, (now, _estimate.server_age(job)))
@@ -362,15 +362,18 @@ class JobWaiter:
             if job is None:
                 gaps.append(fallback)
                 continue
-            age = self._age(key, job, now)
             kind = job.get("type")
             kind = kind if isinstance(kind, str) else None
+            coarse = _estimate.is_coarse(job, state.history.get(kind) or ()) if kind else False
+            age = self._age(key, job, now, coarse)
             progress = _estimate.progress_of(job, age)
-            mark = (kind, None if progress is None else (round(progress[0], 3), round(progress[1], 1), progress[2]))
-            if (kind, None) not in plans:
-                plans[(kind, None)] = _estimate.from_history(state.history.get(kind) or ()) if kind else None
+            mark = (kind, coarse,
+                    None if progress is None else (round(progress[0], 3), round(progress[1], 1), progress[2]))
+            base = (kind, coarse, None)
+            if base not in plans:
+                plans[base] = _estimate.from_history(state.history.get(kind) or (), coarse) if kind else None
             if mark not in plans:
-                plans[mark] = _estimate.from_progress(*progress, history=plans[(kind, None)])  # type: ignore[misc]
+                plans[mark] = _estimate.from_progress(*progress, history=plans[base])  # type: ignore[misc]
             plan = plans[mark]
             if plan is None:
                 self.plans.pop(key, None)

@@ -258,6 +258,24 @@ def test_age_of_a_job_by_skew_by_an_agreeing_clock_or_unknown():
     assert est.server_age(running) == pytest.approx(4.0)
 
 
+def test_a_server_that_writes_whole_seconds():
+    """UM writes .000: a duration is good to +-1 s and the job was submitted half a second after its submit_time on
+    the mean; the plan takes both into account, and only when every time it saw is whole."""
+    job_whole = {"submit_time": "2026-11-27T10:00:00.000+00:00"}
+    job_ms = {"submit_time": "2026-11-27T10:00:00.250+00:00"}
+    assert est.is_coarse(job_whole, [10.0, 11.0, 10.0])
+    assert not est.is_coarse(job_ms, [10.0, 11.0]) and not est.is_coarse(job_whole, [10.0, 10.6])
+    assert not est.is_coarse(job_whole, [])
+    now = EPOCH.timestamp() + 7.0
+    assert est.age_of(job_whole, now, coarse=True) == pytest.approx(6.5)
+    assert est.age_of(job_whole, now) == pytest.approx(7.0)
+    fine, coarse = est.from_history([10.0, 10.0, 10.0]), est.from_history([10.0, 10.0, 10.0], coarse=True)
+    assert coarse.spans[0][1] - coarse.spans[0][0] > 1.5 > fine.spans[0][1] - fine.spans[0][0]
+    # Every end within a second of the durations UM wrote is found soon.
+    looks = est.looks(coarse, 0.5, 12.0)
+    assert all(found_at(looks, e) - e <= 0.9 for e in (9.2, 9.6, 10.0, 10.4, 10.8))
+
+
 # -- the waiter's schedule ------------------------------------------------------------------------------------
 
 def test_a_job_whose_type_has_run_before_is_noticed_quickly_with_few_requests():
