@@ -639,7 +639,7 @@ def _s6_panels(results: dict[str, t.Any], row: t.Any) -> None:
     figs = sc.get("figures") or []
     means = sc.get("means") or {}
     contenders = list(S6_SHORT)
-    colors = {c: col for c, col in zip(contenders, ("#1b9e77", "#d95f02", "#7570b3"))}
+    colors = dict(zip(contenders, ("#1b9e77", "#d95f02", "#7570b3")))
     keys = {contenders[0]: "wait_est", contenders[1]: "uri_d1", contenders[2]: "uri_d5"}
     for (case_id, title), (ax_lag, ax_gets) in zip((("mixed", "6. History mixing 10 s and 60 s jobs"),
                                                     ("even", "6. History spread evenly over 8-12 s")),

@@ -714,8 +714,8 @@ def scenario6(ctx: Context, p6: dict[str, t.Any]) -> dict[str, t.Any]:
     for off, (case, c, d) in zip(offsets, plan):
         rep = reps[(case, c, d)] = reps.get((case, c, d), -1) + 1
         groups = _s6_history(case, d, p6)
-        jobs.append((off, lambda case=case, c=c, d=d, rep=rep, groups=groups: _s6_run(ctx, sim, case, c, d, rep,
-                                                                                       groups)))
+        jobs.append((off, lambda case=case, c=c, d=d, rep=rep, groups=groups:
+                     _s6_run(ctx, sim, case, c, d, rep, groups)))
     log(f"scenario 6: {len(jobs)} runs over ~{max(o + d for o, d in zip(offsets, lengths)):.0f} s")
     cpu0 = sim.cpu_seconds()
     runs, wall = on_timeline(jobs)
