@@ -1,6 +1,7 @@
 """The ansible-core version matrix of `make test` (stage `matrix` of scripts/test.sh): nox sessions.
 
-Units run on every ansible-core the collection claims (meta/runtime.yml: 2.16 to 2.21), each on a Python
+Units run on every ansible-core the collection claims (meta/runtime.yml: 2.17 to 2.21; 2.16, end of life,
+lacks the ignore_unknown_opts that the wait action plugins hand the resume state with), each on a Python
 that ansible-core supports as a controller; 2.19, the pinned development set (requirements-dev.txt, Python
 3.11), is left to the other stages. Sanity and an integration smoke (one target against the bundled
 simulator) run on the oldest and the newest. The oldest sessions also install the oldest requests and
@@ -8,7 +9,7 @@ urllib3 that requirements.txt allows.
 
 Each session has its own virtual environment (nox) and its own copy of the collection
 (scripts/layout.py), under $AIQUM_BUILD/nox (default build/nox). Run one with
-`nox -f noxfile.py -s "units-2.16"`; `nox -f noxfile.py -l` lists them.
+`nox -f noxfile.py -s "units-2.17"`; `nox -f noxfile.py -l` lists them.
 
 antsibull-nox is not used: its sanity and units sessions always pass --docker to ansible-test (there is no
 Docker engine here), and it installs ansible-core from GitHub archives unless told otherwise (only the package
@@ -37,7 +38,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 # ansible-core minor -> the controller Python its sessions use (each is one ansible-core supports).
-MATRIX = {"2.16": "3.10", "2.17": "3.12", "2.18": "3.13", "2.19": "3.11", "2.20": "3.12", "2.21": "3.13"}
+MATRIX = {"2.17": "3.10", "2.18": "3.13", "2.19": "3.11", "2.20": "3.12", "2.21": "3.13"}
 OLDEST, NEWEST = sorted(MATRIX, key=lambda v: tuple(map(int, v.split("."))))[::len(MATRIX) - 1]
 PINNED = "2.19"  # requirements-dev.txt: the other stages of `make test` run it
 # What the units need besides ansible-core (the same pins as requirements-dev.txt).

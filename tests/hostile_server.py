@@ -68,6 +68,8 @@ class Reply:
     - `headers`: sent as given; Content-Length is added unless given or `length=False`.
     - `byte_delay`: seconds between the bytes of the answer (a trickle; of the body only with `head_first`);
       `cut_after`: close after that many bytes.
+    - `head_delay`: seconds between the bytes of the status line and headers only (slow headers); the body then
+      follows at once. `pad_head`: add a header of that many bytes, so a slow head lasts (bytes x head_delay).
     - `hang`: seconds to hold the connection open after the answer (or instead of it with `status=None`).
     - `reset`: end with a TCP reset instead of a clean close.
     - `endless`: send `body` as the first chunk of a chunked answer, then a blank chunk every `endless` seconds (a
@@ -81,6 +83,8 @@ class Reply:
     length: bool = True
     byte_delay: float = 0.0
     head_first: bool = False
+    head_delay: float = 0.0
+    pad_head: int = 0
     cut_after: int | None = None
     hang: float = 0.0
     reset: bool = False
@@ -97,6 +101,8 @@ class Reply:
             data = json.dumps(self.body).encode("utf-8")
         line = self.raw_status if self.raw_status is not None else f"HTTP/1.1 {self.status} {self.reason or 'X'}"
         heads = dict(self.headers)
+        if self.pad_head:
+            heads["X-Pad"] = "p" * self.pad_head
         names = {k.lower() for k in heads}
         if "content-type" not in names and not isinstance(self.body, (bytes, str)):
             heads["Content-Type"] = "application/json"
@@ -202,6 +208,13 @@ class HostileServer:
                 reply, data = answer, answer.encode()
             if reply.cut_after is not None:
                 data = data[:reply.cut_after]
+            if reply.head_delay:
+                head_end = data.find(b"\r\n\r\n") + 4
+                for i in range(head_end):
+                    conn.sendall(data[i:i + 1])
+                    if self.release.wait(reply.head_delay):
+                        return
+                data = data[head_end:]
             if reply.byte_delay and reply.head_first:
                 head_end = data.find(b"\r\n\r\n") + 4
                 conn.sendall(data[:head_end])

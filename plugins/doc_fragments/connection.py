@@ -35,13 +35,12 @@ options:
     description:
       - Whether to verify the server's TLS certificate.
       - Keep this on. If Unified Manager uses a self-signed or private-CA certificate, give the CA in O(ca_path).
-      - If not set, the value of the E(UM_VALIDATE_CERTS) environment variable is used.
+      - If not set, the value of the E(UM_VALIDATE_CERTS) environment variable is used, else V(true).
     type: bool
-    default: true
   http_port:
     description:
-      - TCP port of the Unified Manager REST API. Defaults to 443.
-      - If not set, the value of the E(UM_HTTP_PORT) environment variable is used.
+      - TCP port of the Unified Manager REST API, from V(1) to V(65535).
+      - If not set, the value of the E(UM_HTTP_PORT) environment variable is used, else V(443).
     type: int
   ca_path:
     description:
@@ -52,17 +51,21 @@ options:
   request_timeout:
     description:
       - Seconds to wait for the connection and for each answer of a single request.
-      - If not set, the value of the E(UM_REQUEST_TIMEOUT) environment variable is used.
+      - Each try of a request gets this whole time (connect, headers and body); a retry gets it again.
+      - From V(0.1) to V(3600). If not set, the value of the E(UM_REQUEST_TIMEOUT) environment variable is used, else
+        V(30).
     type: float
-    default: 30
   feature_flags:
     description:
       - Switches for diagnosis, as in C(netapp.ontap) and C(netapp.um_info). Flags this collection does not know are
         ignored, so the same O(feature_flags) can be set in C(module_defaults) for both collections.
       - C(trace_apis) (boolean, default V(false)) appends every HTTP exchange with Unified Manager (method, URL,
         status, time, headers, body) to a log file on the host that runs the module. The C(Authorization) and cookie
-        headers, the password and body values under secret-looking names are written as C(***).
-      - C(trace_file) (path, default C(/tmp/aiqum_apis.log)) is that log file, created readable by its owner only.
+        headers, the password (in any form a server may echo it) and body and query values under secret-looking
+        names are written as C(********), before any body is cut to C(trace_body_length).
+      - C(trace_file) (path, default C(/tmp/aiqum_apis.log)) is that log file, created readable by its owner only. It
+        is never opened through a symbolic link, and a file that belongs to another user or that others may read is
+        refused.
       - C(trace_body_length) (integer, default V(2000)) is how many characters of each body are written.
     type: dict
 requirements:

@@ -60,15 +60,9 @@ options:
         at least every this many seconds. V(0) (or less) turns progress lines off.
       - Lines appear in C(ansible-playbook) output and in AWX/Tower job output. Not under C(async).
       - With one job, a line says its state and tasks done. With many, a line counts the jobs by state
-        (for example V(37 of 50 jobs running, 12 normal, 1 error)) and the lines below it name only the jobs
-        whose state changed since the last report.
+        (for example V(37 of 50 jobs running, 12 normal, 1 error)) and the lines below it name the jobs that
+        ended since the last report. While requests fail (UM restarting, a password that stopped working), a line
+        says so.
     type: float
     default: 30
-  wait_state:
-    description:
-      - Internal, set by the action plugin; leave it out. It carries the state of a wait (its deadline, the jobs
-        as last seen, what was learnt about the server) from one module run to the next while progress lines
-        are printed between runs.
-      - When it is given, the module waits at most O(progress_interval) seconds and returns the state to go on from.
-    type: dict
 """

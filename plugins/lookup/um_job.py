@@ -15,54 +15,18 @@ description:
     otherwise, up to O(max_records).
   - Runs on the controller, like every lookup. It reads only; it never waits (use M(aiqum.jobs.um_job_wait) for that).
   - C(module_defaults) do not apply to lookups. Connection options come from the lookup's own options or from the
-    same C(UM_*) environment variables as the modules.
+    same C(UM_*) environment variables as the modules, read by the same rules (names, aliases, ranges,
+    O(feature_flags) with the API trace, the O(validate_certs) warning).
 author:
   - aiqum.jobs maintainers (@aiqum)
+extends_documentation_fragment:
+  - aiqum.jobs.connection
 options:
   _terms:
     description: Job keys. Leave out to list jobs with the filter options.
     type: list
     elements: str
     required: false
-  hostname:
-    description: Host name or IP address of Unified Manager. Required unless E(UM_HOSTNAME) is set.
-    type: str
-    env:
-      - name: UM_HOSTNAME
-  username:
-    description: User for HTTP Basic authentication. Required unless E(UM_USERNAME) is set.
-    type: str
-    aliases: [user]
-    env:
-      - name: UM_USERNAME
-  password:
-    description: Password of O(username). Required unless E(UM_PASSWORD) is set.
-    type: str
-    aliases: [pass]
-    env:
-      - name: UM_PASSWORD
-  http_port:
-    description: TCP port of the REST API; 443 when not set.
-    type: int
-    env:
-      - name: UM_HTTP_PORT
-  validate_certs:
-    description: Whether to verify the server's TLS certificate. Keep it on and give the CA in O(ca_path).
-    type: bool
-    default: true
-    env:
-      - name: UM_VALIDATE_CERTS
-  ca_path:
-    description: PEM file with the CA certificate(s) that signed the server's certificate.
-    type: path
-    env:
-      - name: UM_CA_PATH
-  request_timeout:
-    description: Seconds to wait for each answer.
-    type: float
-    default: 30
-    env:
-      - name: UM_REQUEST_TIMEOUT
   name:
     description: Job name filter (without terms). C(*) is a wildcard and C(|) an OR, as in the API.
     type: str
@@ -112,41 +76,47 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import JOBS_PATH, UMClient
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMError
-from ansible_collections.aiqum.jobs.plugins.module_utils._table import check_key
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMError, UMNotFound
+from ansible_collections.aiqum.jobs.plugins.module_utils._options import NAMES, read_connection
+from ansible_collections.aiqum.jobs.plugins.module_utils._report import not_found_message
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import JOBS_PATH, check_key
 
 FILTERS = ("name", "type", "state", "status")
+display = Display()
 
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        names = ("hostname", "username", "password", "http_port", "validate_certs", "ca_path", "request_timeout")
-        opts = {k: self.get_option(k) for k in names}
-        missing = [f"{k} (or UM_{k.upper()})" for k in ("hostname", "username", "password") if opts[k] is None]
-        if missing:
-            raise AnsibleLookupError(f"aiqum.jobs.um_job: missing {', '.join(missing)}: give them to the lookup or "
-                                     "set the UM_* environment variables")
-        client = None
+        conn = client = None
         try:
+            conn = read_connection({name: self.get_option(name) for name in NAMES})
             keys = [check_key(term) for term in terms]
-            client = UMClient(opts["hostname"], opts["username"], opts["password"], port=opts["http_port"],
-                              validate_certs=opts["validate_certs"], ca_path=opts["ca_path"],
-                              request_timeout=opts["request_timeout"])
+            limit = self.get_option("max_records")
+            if not keys and (limit is None or limit < 1):
+                raise AnsibleLookupError("aiqum.jobs.um_job: max_records must be 1 or more")
+            for warning in conn.warnings():
+                display.warning(f"aiqum.jobs.um_job: {warning}")
+            client = conn.client()
             if keys:
-                return [client.get_job(key) for key in keys]
+                return [self._job(client, key) for key in keys]
             query = {k: self.get_option(k) for k in FILTERS if self.get_option(k)}
             if self.get_option("order_by"):
                 query["order_by"] = self.get_option("order_by")
-            limit = self.get_option("max_records")
-            if limit is None or limit < 1:
-                raise AnsibleLookupError("aiqum.jobs.um_job: max_records must be 1 or more")
             return list(client.iter_records(JOBS_PATH, query, limit=limit))
         except UMError as exc:
-            raise AnsibleLookupError(f"aiqum.jobs.um_job: {exc}") from None
+            text = conn.secrets.mask(str(exc)) if conn is not None else str(exc)
+            raise AnsibleLookupError(f"aiqum.jobs.um_job: {text}") from None
         finally:
             if client is not None:
                 client.close()
+
+    @staticmethod
+    def _job(client, key):
+        try:
+            return client.get_job(key)
+        except UMNotFound:
+            raise AnsibleLookupError(f"aiqum.jobs.um_job: {not_found_message(key)}") from None

@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ._retry import TRANSIENT_STATUSES
 from ._text import one_line
-
-# HTTP statuses worth asking again for a read: the server or a proxy in front of it is busy or restarting.
-TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))
-# A Retry-After is honoured up to this many seconds: a server cannot park a request or a wait for minutes.
-RETRY_AFTER_CAP = 10.0
 
 _HINTS = {
     400: "UM rejected the request as invalid",
@@ -38,12 +34,18 @@ _HINTS = {
 class UMError(Exception):
     """Base class: str(error) is a complete one-line message for the user.
 
-    `final` is True when asking again cannot help (a proxy refusing, a certificate, a redirect, a bad option):
-    a waiter should fail at once with the message rather than retry until its deadline. HTTP errors leave it
-    False: which statuses are worth asking again is the caller's policy (UMHTTPError.transient helps).
+    What _retry.decide() needs to know, on every error:
+    - `final` is True when asking again cannot help (a proxy refusing, a certificate, a redirect, a bad option)
+      or must not happen (a write whose answer was lost): fail at once with the message. HTTP errors leave it
+      False: which statuses are worth asking again is decide()'s rule (TRANSIENT_STATUSES).
+    - `sent`: whether the request may have reached UM. `status`: the HTTP status, when a status line came back.
+    - `retry_after`: seconds the answer's Retry-After asked to wait, or None.
     """
 
     final = False
+    sent = False
+    status: int | None = None
+    retry_after: float | None = None
 
     def __init__(self, message: str, **details: t.Any) -> None:
         super().__init__(message)
@@ -91,8 +93,11 @@ class UMProxyError(UMConnectionError):
 class UMOperationUncertain(UMError):
     """A write reached UM (or may have) but its answer was lost: it may have started a job.
 
-    The request is never re-sent: the message tells the user how to look for the job.
+    The request is never re-sent (`final`): the message tells the user how to look for the job.
     """
+
+    final = True
+    sent = True
 
 
 class UMResponseError(UMError):

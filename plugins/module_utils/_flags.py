@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ._errors import UMConfigError
+from ._secrets import Secrets
 from ._trace import DEFAULT_BODY_LENGTH, DEFAULT_TRACE_FILE, APITrace, check_trace_file
 
 
@@ -52,11 +53,11 @@ class FeatureFlags:
             why = check_trace_file(trace_file)
             if why:
                 raise UMConfigError(f"feature_flags.trace_apis is on but the trace file {trace_file} cannot be written "
-                                    f"({why}): give a writable path in feature_flags.trace_file")
+                                    f"({why}): give a path in feature_flags.trace_file that only you can read and write")
         return cls(trace_apis=trace_apis, trace_file=trace_file, trace_body_length=length)
 
-    def tracer(self, secrets: t.Iterable[str] = ()) -> APITrace | None:
-        """The tracer the client records exchanges with, or None when trace_apis is off."""
+    def tracer(self, secrets: Secrets) -> APITrace | None:
+        """The tracer the client records exchanges with (masking `secrets`), or None when trace_apis is off."""
         if not self.trace_apis:
             return None
-        return APITrace(self.trace_file, self.trace_body_length, secrets=[s for s in secrets if s])
+        return APITrace(self.trace_file, self.trace_body_length, secrets=secrets)

@@ -11,10 +11,9 @@ import typing as t
 from dataclasses import dataclass
 
 from ._state import WaitState
-from ._table import (
-    ABORTED, NOT_FOUND, UNKNOWN, action_for, classify, failure_reasons, task_progress,
-)
+from ._table import ABORTED, NOT_FOUND, UNKNOWN, _lower, action_for, classify, failure_reasons, task_progress
 from ._text import one_line
+
 
 def plural(count: int, noun: str) -> str:
     """'1 job', '2 jobs'."""
@@ -42,10 +41,6 @@ def job_line(job: t.Mapping[str, t.Any], elapsed: float | None = None) -> str:
     return text
 
 
-# ---------------------------------------------------------------------------------------------
-# The verdict: one function turns the last-seen jobs into the task's result, for every path
-# ---------------------------------------------------------------------------------------------
-
 @dataclass
 class Summary:
     """What a finished wait means for the task: fail or not, the message, the warnings."""
@@ -53,6 +48,12 @@ class Summary:
     msg: str
     warnings: list[str]
     outcomes: dict[str, str | None]
+
+
+def not_found_message(key: str) -> str:
+    """The one wording for a job key UM does not know (HTTP 404), for every entry point."""
+    return (f"job {one_line(key, 120)} does not exist on UM (HTTP 404): check the key; aiqum.jobs.um_job_info "
+            "lists recent jobs")
 
 
 def summarize(state: WaitState, fail_on_partial: bool = False, warn_on_warning: bool = True) -> Summary:
@@ -65,28 +66,31 @@ def summarize(state: WaitState, fail_on_partial: bool = False, warn_on_warning: 
     for key in keys:
         if key in state.missing:
             outcomes[key] = NOT_FOUND
-            failures.append(f"job {key} does not exist on UM (HTTP 404): check the key; "
-                            "aiqum.jobs.um_job_info lists recent jobs")
+            failures.append(not_found_message(key))
             continue
         job = state.jobs.get(key)
-        if job is None:
-            outcomes[key] = None
+        if key in state.ended:
+            # Decided when the job was seen ending (perhaps in an earlier progress slice).
+            outcome, status = state.ended[key], _lower((job or {}).get("status"))
+        elif job is not None and classify(job).terminal:
+            verdict = classify(job)
+            outcome, status = verdict.outcome or UNKNOWN, verdict.status
+        else:
+            outcomes[key] = classify(job).outcome if job is not None else None
             continue
-        verdict = classify(job)
-        outcomes[key] = verdict.outcome
-        if not verdict.terminal:
-            continue
-        action = action_for(verdict.outcome or UNKNOWN, fail_on_partial, warn_on_warning)
+        outcomes[key] = outcome
+        shown = describe(job) if job is not None else one_line(key, 120)
+        action = action_for(outcome, fail_on_partial, warn_on_warning)
         if action == "ok":
             continue
-        if verdict.outcome == UNKNOWN:
-            text = f"job {describe(job)} ended with status '{one_line(verdict.status or '(none)', 40)}', which is " \
+        if outcome == UNKNOWN:
+            text = f"job {shown} ended with status '{one_line(status or '(none)', 40)}', which is " \
                    "not a known outcome; treating it as a failure"
-        elif verdict.outcome == ABORTED:
-            text = f"job {describe(job)} was aborted"
+        elif outcome == ABORTED:
+            text = f"job {shown} was aborted"
         else:
-            text = f"job {describe(job)} ended with status {verdict.outcome}"
-        reasons = failure_reasons(job)
+            text = f"job {shown} ended with status {outcome}"
+        reasons = failure_reasons(job) if job is not None else []
         if reasons:
             text += ": " + "; ".join(reasons)
         (failures if action == "fail" else warnings).append(text)
@@ -99,7 +103,8 @@ def summarize(state: WaitState, fail_on_partial: bool = False, warn_on_warning: 
     elif state.pending:
         msg = timeout_message(state)
     elif len(keys) == 1:
-        msg = f"job {describe(state.jobs[keys[0]])} ended with status {outcomes[keys[0]]}"
+        job = state.jobs.get(keys[0])
+        msg = f"job {describe(job) if job else one_line(keys[0], 120)} ended with status {outcomes[keys[0]]}"
     else:
         msg = f"all {len(keys)} jobs ended: " + ", ".join(
             f"{n} {o}" for o, n in sorted(_count(outcomes.values()).items()))
@@ -131,35 +136,27 @@ PROGRESS_NAMED = 10
 
 
 def progress_lines(state: WaitState) -> list[str]:
-    """The lines to print after a slice: one job's line, or for many jobs one summary line plus the jobs whose
-    state changed since the last report (on the first report, the jobs that already ended)."""
+    """The lines to print after a slice: one job's line, or for many jobs one summary line plus the jobs that ended
+    during the slice (on the first report, the jobs that had already ended); then, while requests fail, why."""
     if len(state.keys) == 1:
         key = state.keys[0]
         job = state.jobs.get(key)
-        return [job_line(job, state.elapsed) if job else f"job {key}: not seen yet, {state.elapsed:.0f}s elapsed"]
-    counts: dict[str, int] = {}
-    changed = []
-    first = not state.reported
-    for key in state.keys:
-        job = state.jobs.get(key)
-        if key in state.missing:
-            sig = NOT_FOUND
-        elif job is None:
-            sig = "not seen yet"
-        else:
-            verdict = classify(job)
-            sig = verdict.outcome if verdict.terminal else "running"
-        counts[sig] = counts.get(sig, 0) + 1
-        line = f"job {key}: not found" if sig == NOT_FOUND else (job_line(job) if job else "")
-        if line and (state.reported.get(key) != line) and (not first or sig != "running"):
-            changed.append(line)
-        if line:
-            state.reported[key] = line
-    running = counts.pop("running", 0) + counts.pop("not seen yet", 0)
-    summary = f"{running} of {plural(len(state.keys), 'job')} running"
-    summary += "".join(f", {n} {o}" for o, n in sorted(counts.items()))
-    out = [f"{summary}, {state.elapsed:.0f}s elapsed"]
-    out += ["  " + line for line in changed[:PROGRESS_NAMED]]
-    if len(changed) > PROGRESS_NAMED:
-        out.append(f"  ... and {len(changed) - PROGRESS_NAMED} more changed")
+        out = [job_line(job, state.elapsed) if job else f"job {key}: not seen yet, {state.elapsed:.0f}s elapsed"]
+    else:
+        counts: dict[str, int] = {}
+        for key in state.keys:
+            sig = NOT_FOUND if key in state.missing else state.ended.get(key, "running")
+            counts[sig] = counts.get(sig, 0) + 1
+        # Records of jobs that ended in earlier slices do not travel: those present ended during this slice.
+        ended = [job_line(state.jobs[k]) for k in state.keys if k in state.ended and k in state.jobs]
+        ended += [f"job {one_line(k, 120)}: not found" for k in state.missing]
+        running = counts.pop("running", 0)
+        summary = f"{running} of {plural(len(state.keys), 'job')} running"
+        summary += "".join(f", {n} {o}" for o, n in sorted(counts.items()))
+        out = [f"{summary}, {state.elapsed:.0f}s elapsed"]
+        out += ["  " + line for line in ended[:PROGRESS_NAMED]]
+        if len(ended) > PROGRESS_NAMED:
+            out.append(f"  ... and {len(ended) - PROGRESS_NAMED} more ended")
+    if state.failures and state.last_error:
+        out.append(f"  {plural(state.failures, 'request')} failed, retrying: {one_line(state.last_error)}")
     return out

@@ -7,15 +7,13 @@ another module run. Plain Python, nothing from Ansible.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import typing as t
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
 from ._errors import UMConfigError
 
-# ---------------------------------------------------------------------------------------------
-# Wait options and the state of a wait
-# ---------------------------------------------------------------------------------------------
 
 @dataclass
 class WaitOptions:
@@ -40,39 +38,65 @@ class WaitOptions:
             raise UMConfigError(f"long_poll_timeout {self.long_poll_timeout} is out of range: UM accepts 1 to 120 seconds")
 
 
-_STATE_VERSION = 1
+# The resume state's format. A state of another version is refused (a task never spans two collection versions).
+STATE_VERSION = 2
+# One character per job of the task in the resume state: what is known of it.
+_CODES = {"normal": "n", "warning": "w", "partial_failures": "p", "error": "e", "aborted": "a", "unknown": "u",
+          "not_found": "x"}
+_OUTCOME_OF = {v: k for k, v in _CODES.items()}
+PENDING_CODE = "."
+# Bounds on what a resume state may hold beyond one character per key (it travels with every progress slice).
+MAX_CARRIED_TEXT = 500
+MAX_UNKNOWN = 50
+MAX_HISTORY_TYPES = 10
+MAX_HISTORY_LENGTH = 100
+
+
+def keys_digest(keys: t.Sequence[str]) -> str:
+    """A short fingerprint of the task's keys, in order: a state carried for other jobs is refused."""
+    return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
 class WaitState:
-    """Everything a wait knows, so that it can stop after a slice and go on in another module run.
+    """Everything a wait knows. `started`, `deadline` and `next_poll` are wall-clock seconds, the only times that
+    make sense in the next module run; within a run the waiter works on the monotonic clock.
 
-    Times are the waiter's clock (wall-clock seconds in modules), so a later process continues the same deadline.
+    Between progress slices only a small part travels (see `carry`): the outcome of each ended job as one
+    character, what was learnt about the server, the pace, the failure counts, and what the module keeps (um_request's
+    answer). Job records do not travel: pending jobs are read again in each slice, ended ones once at the end.
     """
     keys: list[str]
     started: float
     deadline: float
-    pending: list[str]
-    jobs: dict[str, dict] = field(default_factory=dict)     # each job as last seen
-    missing: list[str] = field(default_factory=list)        # keys UM answered 404 for
-    polls: int = 0                                           # requests sent, over the whole wait
-    long_poll: bool | None = None                            # None: not known yet; True: honoured; False: not used
-    batch_ok: bool | None = None                             # whether UM ORs keys in `key=a|b`
-    seen: bool = False                                       # whether UM has answered during this wait (or before)
-    failures: int = 0                                        # transient failures in a row
+    jobs: dict[str, dict] = field(default_factory=dict)       # records read during this run, by key
+    ended: dict[str, str] = field(default_factory=dict)       # outcome of each job that ended (table outcomes)
+    missing: list[str] = field(default_factory=list)          # keys UM answered 404 for
+    polls: int = 0                                             # requests sent, over the whole wait
+    long_poll: bool | None = None                              # None: not known yet; True: honoured; False: not used
+    batch_ok: bool | None = None                               # whether UM ORs keys in `key=a|b`
+    seen: bool = False                                         # whether UM has answered during this wait (or before)
+    failures: int = 0                                          # transient failures in a row
+    auth_failures: int = 0                                     # 401s after the credentials had worked, over the task
     last_error: str | None = None
     unknown_states: dict[str, str] = field(default_factory=dict)
-    rounds: int = 0                                          # rounds that looked at every pending job
-    next_poll: float = 0.0                                   # no standard poll before this time (pace across slices)
+    rounds: int = 0                                            # rounds that looked at every pending job
+    next_poll: float = 0.0                                     # no standard poll before this wall-clock time
     elapsed: float = 0.0
     timed_out: bool = False
-    reported: dict[str, str] = field(default_factory=dict)   # what the last progress lines said of each job
-    context: dict[str, t.Any] = field(default_factory=dict)  # what the module carries along (um_request's answer)
-    # What standard polling learnt about when jobs end (see _estimate): durations of recently finished jobs per
-    # job type, newest first (asked once per type and wait; [] when nothing usable came back or the request
-    # failed). The plan itself is made afresh in each slice from the jobs' submit_time and this history.
+    context: dict[str, t.Any] = field(default_factory=dict)    # what the module carries along (um_request's answer)
+    # Durations of recently finished jobs per job type, newest first (see _estimate): asked once per type and wait.
+    # The plan itself is made afresh in each run from the jobs' submit_time and this history.
     history: dict[str, list[float]] = field(default_factory=dict)
-    version: int = _STATE_VERSION
+    reread: list[str] = field(default_factory=list)            # ended jobs whose record could not be read at the end
+
+    @property
+    def pending(self) -> list[str]:
+        return [k for k in self.keys if k not in self.ended and k not in self.missing_set]
+
+    @property
+    def missing_set(self) -> set[str]:
+        return set(self.missing)
 
     @property
     def done(self) -> bool:
@@ -85,35 +109,66 @@ class WaitState:
     def ordered_jobs(self) -> list[dict]:
         return [self.jobs[k] for k in self.keys if k in self.jobs]
 
-    def to_dict(self) -> dict[str, t.Any]:
-        return asdict(self)
+    # -- what travels from one module run to the next ------------------------------------------------
+
+    def carry(self) -> dict[str, t.Any]:
+        missing = self.missing_set
+        codes = "".join("x" if k in missing else _CODES.get(self.ended[k], "u") if k in self.ended else PENDING_CODE
+                        for k in self.keys)
+        unknown = {k: v[:80] for k, v in list(self.unknown_states.items())[:MAX_UNKNOWN]}
+        history = {k[:200]: [round(float(d), 3) for d in v[-MAX_HISTORY_LENGTH:]]
+                   for k, v in list(self.history.items())[:MAX_HISTORY_TYPES]}
+        return {"version": STATE_VERSION, "digest": keys_digest(self.keys), "started": self.started,
+                "deadline": self.deadline, "codes": codes, "polls": self.polls, "rounds": self.rounds,
+                "failures": self.failures, "auth_failures": self.auth_failures,
+                "last_error": None if self.last_error is None else self.last_error[:MAX_CARRIED_TEXT],
+                "long_poll": self.long_poll, "batch_ok": self.batch_ok, "seen": self.seen,
+                "next_poll": self.next_poll, "unknown_states": unknown, "history": history, "context": self.context}
 
     @classmethod
-    def from_dict(cls, data: t.Any) -> "WaitState":
-        """Read a state a module run returned; refuse anything else with a one-line reason."""
-        bad = UMConfigError("wait_state is not a wait state this collection returned: leave the option out "
-                            "(the action plugin sets it)")
-        if not isinstance(data, dict) or data.get("version") != _STATE_VERSION:
+    def resume(cls, data: t.Any, keys: t.Sequence[str]) -> "WaitState":
+        """The state an earlier run of this task carried, for the task's `keys`; anything else is refused."""
+        bad = UMConfigError("the wait's resume state is not one this collection's action plugin carried for this "
+                            "task: it is never given in a task")
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION or set(data) != set(_CARRIED):
             raise bad
-        names = {f.name for f in fields(cls)}
-        if set(data) - names:
+        checks = (
+            data["digest"] == keys_digest(keys),
+            all(_finite(data[n]) for n in ("started", "deadline", "next_poll")),
+            all(_count(data[n]) for n in ("polls", "rounds", "failures", "auth_failures")),
+            isinstance(data["codes"], str) and len(data["codes"]) == len(keys)
+            and set(data["codes"]) <= set(_OUTCOME_OF) | {PENDING_CODE},
+            data["last_error"] is None or isinstance(data["last_error"], str),
+            all(data[n] in (None, True, False) for n in ("long_poll", "batch_ok")),
+            isinstance(data["seen"], bool),
+            isinstance(data["unknown_states"], dict) and all(
+                k in keys and isinstance(v, str) for k, v in data["unknown_states"].items()),
+            isinstance(data["history"], dict) and all(
+                isinstance(k, str) and isinstance(v, list) and all(_finite(d) and d >= 0 for d in v)
+                for k, v in data["history"].items()),
+            isinstance(data["context"], dict),
+        )
+        if not all(checks) or not data["started"] <= data["deadline"]:
             raise bad
-        try:
-            state = cls(**data)
-        except TypeError:
-            raise bad from None
-        lists_ok = all(isinstance(v, list) and all(isinstance(k, str) for k in v)
-                       for v in (state.keys, state.pending, state.missing))
-        numbers_ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                         for v in (state.started, state.deadline, state.polls, state.failures, state.rounds,
-                                   state.next_poll, state.elapsed))
-        maps_ok = all(isinstance(v, dict) for v in (state.jobs, state.unknown_states, state.reported, state.context,
-                                                    state.history))
-        learnt_ok = maps_ok and all(isinstance(v, list) and all(_finite(d) for d in v) for v in state.history.values())
-        if not (lists_ok and numbers_ok and learnt_ok and set(state.pending) <= set(state.keys)):
-            raise bad
+        state = cls(keys=list(keys), started=float(data["started"]), deadline=float(data["deadline"]))
+        for key, code in zip(keys, data["codes"]):
+            if code == "x":
+                state.missing.append(key)
+            elif code != PENDING_CODE:
+                state.ended[key] = _OUTCOME_OF[code]
+        for name in ("polls", "rounds", "failures", "auth_failures", "last_error", "long_poll", "batch_ok", "seen",
+                     "next_poll", "unknown_states", "history", "context"):
+            setattr(state, name, data[name])
         return state
+
+
+_CARRIED = ("version", "digest", "started", "deadline", "codes", "polls", "rounds", "failures", "auth_failures",
+            "last_error", "long_poll", "batch_ok", "seen", "next_poll", "unknown_states", "history", "context")
 
 
 def _finite(value: t.Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _count(value: t.Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -9,8 +9,11 @@ Plain Python, nothing from Ansible.
 
 from __future__ import annotations
 
+import datetime as _dt
+import re
 import typing as t
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from ._errors import UMConfigError
 from ._text import one_line
@@ -42,6 +45,11 @@ PROSE_TERMINAL_STATES = frozenset(("normal", "error", "partial_failures"))
 # The vendor's prose lists WARNING among its "states" but not among the terminal ones: a job in it is
 # still running as far as the wire tells us.
 PROSE_RUNNING_STATES = frozenset(("warning",))
+
+# The state words under which a listed job may have ended (a prose WARNING only with a complete_time), for list
+# filters that ask UM for ended jobs: each in lower and upper case, as servers differ in case.
+ENDED_STATE_WORDS = tuple(w for word in ("completed", "aborted", "normal", "error", "partial_failures", "warning")
+                          for w in (word, word.upper()))
 
 SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN, NOT_FOUND = (
     "normal", "warning", "partial_failures", "error", "aborted", "unknown", "not_found")
@@ -106,6 +114,40 @@ def action_for(outcome: str, fail_on_partial: bool = False, warn_on_warning: boo
     if outcome == WARNING and not warn_on_warning:
         return "ok"
     return action
+
+
+def ended(job: t.Mapping[str, t.Any]) -> bool:
+    """Whether a job record shows a job that has ended, by the table (the one rule for every entry point)."""
+    return classify(job).terminal
+
+
+_ISO_TIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$")
+
+
+def parse_time(value: t.Any) -> float | None:
+    """Epoch seconds of a UM time (`2019-11-15T09:57:18.000+05:30`), or None when it is not one: the one time
+    parser. A time without an offset is read as UTC (UM always sends one; a guess in local time would be hours off).
+    An impossible date or offset (`+25:00`) is None too, never an exception."""
+    if not isinstance(value, str):
+        return None
+    m = _ISO_TIME.match(value.strip())
+    if not m:
+        return None
+    try:
+        year, month, day, hour, minute = (int(m.group(i)) for i in range(1, 6))
+        second = int(m.group(6) or 0)
+        micro = int((m.group(7) or "0").ljust(6, "0")[:6])
+        tz = _dt.timezone.utc
+        off = m.group(8)
+        if off and off not in ("Z", "z"):
+            digits = off[1:].replace(":", "")
+            delta = _dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+            tz = _dt.timezone(delta if off[0] == "+" else -delta)
+        return _dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz).timestamp()
+    except (ValueError, OverflowError):
+        return None
 
 
 def check_key(key: t.Any) -> str:
@@ -183,3 +225,44 @@ def results_of(job: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         if isinstance(item, dict) and "name" in item:
             out[str(item["name"])] = item.get("value")
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Job handles: how an answer that started a job names it
+# ---------------------------------------------------------------------------------------------
+
+# Where UM lists and reads its jobs (under /api): the one place this path is written.
+JOBS_PATH = "/management-server/jobs"
+_JOB_HREF = re.compile(r"^(?:[a-z][a-z0-9+.-]*://[^/]*)?/api(?:/v\d+)?/management-server/jobs/([^/?#]+)/?(?:[?#].*)?$",
+                       re.IGNORECASE)
+
+
+def job_key_from_href(href: t.Any) -> str | None:
+    """The key of the job a link names (`/api/management-server/jobs/<key>`, absolute or server-relative,
+    with the key percent-encoded or not), or None when the link names no UM job."""
+    if not isinstance(href, str):
+        return None
+    match = _JOB_HREF.match(href.strip())
+    return unquote(match.group(1)) if match else None
+
+
+def job_handle_of(data: t.Any, location: t.Any = None) -> tuple[str, t.Any, dict] | None:
+    """The job an answer to a write carries, by its known shapes: (where it was found, the key as given, the job
+    reference). None when the answer carries no job.
+
+    `{"job": {"key": ...}}` (202 from most operations), `{"operationId": ...}` (200 from a datasource rediscovery),
+    a top-level `job_key` (the predecessor API), and, for an answer without a JSON object, a `Location` header that
+    names a job.
+    """
+    if isinstance(data, dict):
+        job = data.get("job")
+        if isinstance(job, dict) and job.get("key") not in (None, ""):
+            return "job.key", job["key"], job
+        for name in ("operationId", "job_key"):
+            if data.get(name) not in (None, ""):
+                return name, data[name], {"key": data[name]}
+        return None
+    key = job_key_from_href(location)
+    if key:
+        return "Location", key, {"key": key, "_links": {"self": {"href": str(location)}}}
+    return None

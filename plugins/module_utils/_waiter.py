@@ -14,29 +14,18 @@ import time
 import typing as t
 
 from . import _estimate
-from ._errors import (
-    RETRY_AFTER_CAP,
-    UMConfigError,
-    UMConnectionError,
-    UMError,
-    UMHTTPError,
-    UMNotFound,
-    UMResponseError,
-    UMTLSError,
-)
+from ._errors import UMConfigError, UMConnectionError, UMError, UMHTTPError, UMNotFound
+from ._retry import decide
 from ._state import WaitOptions, WaitState
-from ._table import classify
+from ._table import UNKNOWN, classify
 
-# ---------------------------------------------------------------------------------------------
-# The waiter
-# ---------------------------------------------------------------------------------------------
 
 class _Transient(Exception):
-    """Internal: a poll failed in a way worth trying again before the deadline."""
+    """Internal: a poll failed in a way worth trying again before the deadline, after `delay` seconds."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, delay: float) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.delay = delay
 
 
 class JobWaiter:
@@ -66,27 +55,31 @@ class JobWaiter:
 
     def __init__(self, client: t.Any, options: WaitOptions | None = None,
                  clock: t.Callable[[], float] | None = None, sleep: t.Callable[[float], None] | None = None,
-                 server_seen: bool = False) -> None:
+                 server_seen: bool = False, wall: t.Callable[[], float] | None = None) -> None:
         self.client = client
         self.opts = options or WaitOptions()
         self.opts.check()
-        # Wall-clock time by default: a wait's state goes from one module process to the next.
-        self.clock = clock or time.time
+        # Monotonic time within a run; the wall clock only for what a state carries to the next module run (its
+        # deadline and pace). A test's fake clock serves as both.
+        self.clock = clock or time.monotonic
+        self.wall = wall or (clock if clock is not None else time.time)
         self.sleep = sleep or time.sleep
         # Until UM has answered once, a refused connection or a 401 means a wrong hostname, port or
         # password: fail at once rather than retry for the whole timeout. um_request passes True.
         self.server_seen = server_seen
         self._stop = 0.0
-        # What standard polling measures afresh in each slice (nothing of it is carried in the state): how far this
-        # clock is from UM's, when this waiter first saw each job (for a clock that cannot be matched to UM's), and
-        # each job's last plan [first, expected, last, source] (for tests and traces).
+        self._deadline = 0.0  # the wait's deadline on self.clock, for this run
+        self._next = 0.0      # no standard poll before this time on self.clock
+        # What standard polling measures afresh in each run (nothing of it is carried in the state): how far the
+        # wall clock is from UM's, when this waiter first saw each job (for a clock that cannot be matched to UM's),
+        # and each job's last plan [first, expected, last, source] (for tests and traces).
         self._skew = _estimate.Skew()
         self._first_seen: dict[str, tuple[float, float]] = {}
         self.plans: dict[str, list[t.Any]] = {}
 
     def start(self, keys: t.Sequence[str]) -> WaitState:
-        now = self.clock()
-        return WaitState(keys=list(keys), started=now, deadline=now + float(self.opts.timeout), pending=list(keys),
+        now = self.wall()
+        return WaitState(keys=list(keys), started=now, deadline=now + float(self.opts.timeout), next_poll=now,
                          seen=self.server_seen, long_poll=False if self.opts.long_poll == "never" else None)
 
     def wait(self, keys: t.Sequence[str]) -> WaitState:
@@ -95,57 +88,85 @@ class JobWaiter:
 
     def run(self, state: WaitState, until: float | None = None) -> WaitState:
         """Go on with a wait until every job ended, the deadline, or `until` (the end of a progress slice)."""
-        self._stop = state.deadline if until is None else min(until, state.deadline)
+        offset = self.wall() - self.clock()
+        self._deadline = state.deadline - offset
+        self._next = state.next_poll - offset
+        self._stop = self._deadline if until is None else min(until, self._deadline)
+        try:
+            self._run(state)
+        finally:
+            state.next_poll = self._next + offset
+            state.elapsed = max(0.0, self.wall() - state.started)
+        if not state.pending:
+            self._reread(state)
+        return state
+
+    def _run(self, state: WaitState) -> None:
         while state.pending:
             now = self.clock()
             if self._stop - now < self.MIN_REQUEST:
                 break
-            if state.next_poll > now:
-                self._pause_until(min(state.next_poll, self._stop))
+            if self._next > now:
+                self._pause_until(min(self._next, self._stop))
                 continue
             try:
                 more = self._round(state)
             except _Transient as exc:
-                self._failed(state, str(exc), self._retry_delay(exc.retry_after, state.failures + 1))
+                self._failed(state, str(exc), exc.delay)
                 continue
-            except UMHTTPError as exc:
-                if exc.status == 401 and state.seen:
-                    # Credentials that worked a moment ago: a directory hiccup; keep trying until the deadline.
-                    self._failed(state, str(exc), self._retry_delay(None, state.failures + 2))
-                    continue
-                raise
             if not more:
                 break  # the slice is over
             state.failures = 0
             state.last_error = None
             state.rounds += 1
             before = len(state.pending)
-            self._update_pending(state)
+            self._update_ended(state)
             # Still finding out about long polling, and a job just turned out finished: ask again at once.
             trying = state.long_poll is None and len(state.pending) < before
             if state.pending and not state.long_poll and not trying:
                 if state.long_poll is False:
                     self._learn(state)
-                state.next_poll = self.clock() + self._gap(state)
-        if state.pending and self._stop == state.deadline:
-            self._pause_until(state.deadline)  # the last moments, too short for a request, still belong to the wait
-        now = self.clock()
-        state.elapsed = now - state.started
-        state.timed_out = bool(state.pending) and now >= state.deadline
-        return state
+                self._next = self.clock() + self._gap(state)
+        if state.pending and self._stop == self._deadline:
+            self._pause_until(self._deadline)  # the last moments, too short for a request, still belong to the wait
+        state.timed_out = bool(state.pending) and self.clock() >= self._deadline
 
     def _failed(self, state: WaitState, error: str, delay: float) -> None:
         state.failures += 1
         state.last_error = error
-        state.next_poll = self.clock() + delay
+        self._next = self.clock() + delay
 
-    def _update_pending(self, state: WaitState) -> None:
-        state.pending = [k for k in state.keys
-                         if k not in state.missing and not (k in state.jobs and classify(state.jobs[k]).terminal)]
+    def _update_ended(self, state: WaitState) -> None:
+        """Note the outcome of each job read that has ended (by the table), and unknown states of the others."""
         for k in state.pending:
-            verdict = classify(state.jobs.get(k, {}))
-            if k in state.jobs and not verdict.known_state:
+            job = state.jobs.get(k)
+            if job is None:
+                continue
+            verdict = classify(job)
+            if verdict.terminal:
+                state.ended[k] = verdict.outcome or UNKNOWN
+            elif not verdict.known_state:
                 state.unknown_states[k] = verdict.state
+
+    def _reread(self, state: WaitState) -> None:
+        """Read once the jobs that ended in an earlier progress slice (their records do not travel between slices),
+        for the task's result. Within the deadline only; a job not read keeps its outcome and is listed in
+        `reread` (the result says so)."""
+        keys = [k for k in state.keys if k in state.ended and k not in state.jobs]
+        if not keys:
+            return
+        self._stop = self._deadline
+        missing = list(state.missing)
+        try:
+            self._refresh(state, keys)
+        except (_Transient, UMError):
+            pass
+        state.missing = missing  # a job that ended is not made "not found" by a look after its end
+        for k in keys:
+            job = state.jobs.get(k)
+            if job is None or not classify(job).terminal:
+                state.jobs.pop(k, None)
+                state.reread.append(k)
 
     # -- one round: look at every pending job once -------------------------------------------------
 
@@ -178,16 +199,16 @@ class JobWaiter:
     def _long_poll(self, state: WaitState, key: str) -> str:
         """One long poll: 'honoured' (or the job ended), 'fallback' to standard polling, or 'slice over'."""
         now = self.clock()
-        to_stop, to_deadline = self._stop - now, state.deadline - now
+        to_stop, to_deadline = self._stop - now, self._deadline - now
         # Hold for the rest of the slice (a slice is one long poll), never past the deadline.
-        hold = math.ceil(to_stop) if self._stop < state.deadline else math.floor(to_stop)
+        hold = math.ceil(to_stop) if self._stop < self._deadline else math.floor(to_stop)
         poll_timeout = int(min(self.opts.long_poll_timeout, hold, math.floor(to_deadline)))
         if poll_timeout < 1:
-            if self._stop < state.deadline:
+            if self._stop < self._deadline:
                 return "slice over"
             # Too little time left to hold a request: one plain look, and the wait ends at the deadline.
             self._refresh(state, [key])
-            state.next_poll = state.deadline
+            self._next = self._deadline
             return "honoured"
         sent = self.clock()
         budget = min(poll_timeout + self.GRACE, to_deadline)
@@ -215,7 +236,7 @@ class JobWaiter:
             # A running job, answered well before poll_timeout: the server does not hold requests.
             if self.opts.long_poll == "always":
                 # The user insists; do not spin: wait like standard polling before asking again.
-                state.next_poll = self.clock() + self.opts.poll_interval
+                self._next = self.clock() + self.opts.poll_interval
                 return "honoured"
             state.long_poll = False
             return "fallback"
@@ -260,33 +281,40 @@ class JobWaiter:
             state.batch_ok = False
 
     def _call(self, state: WaitState, fn: t.Callable[[], t.Any]) -> t.Any:
-        """Run one request, counting it and sorting its failures into transient and final."""
+        """Run one request (one attempt: the client does not retry the waiter's polls), counting it; a failure
+        worth trying again before the deadline becomes _Transient, by the one retry rule (_retry.decide)."""
         state.polls += 1
-        sent = self.clock()
+        sent = self.wall()
         try:
             answer = fn()
             self._note_clock(answer, sent)
         except UMNotFound:
             state.seen = True
             raise
-        except UMHTTPError as exc:
-            if exc.transient:
-                raise _Transient(str(exc), exc.retry_after) from None
-            raise
-        except (UMConnectionError, UMResponseError) as exc:
-            # No amount of waiting fixes what the client calls final (a certificate, a proxy that refuses, a
-            # redirect, an absurdly large answer, a link that leaves the API); a server never reached is a wrong
-            # hostname or port.
-            if getattr(exc, "final", False) or isinstance(exc, UMTLSError) or \
-                    (isinstance(exc, UMConnectionError) and not exc.sent and not state.seen):
+        except UMError as exc:
+            if isinstance(exc, UMConnectionError) and not exc.sent and not state.seen:
+                # Until UM has answered once in this task, a server never reached is a wrong hostname or port.
                 raise
-            raise _Transient(str(exc)) from None
+            o = self.opts
+            decision = decide(exc, state.failures + 1, "GET", bool(getattr(exc, "sent", False)),
+                              auth_worked=state.seen, auth_failures=state.auth_failures,
+                              base=o.poll_interval, cap=o.max_poll_interval)
+            if not decision.retry:
+                if getattr(exc, "status", None) == 401 and state.seen:
+                    exc.message += (f" (the credentials had worked earlier in this task; after {state.auth_failures} "
+                                    "more failed tries they are not tried again, so that the account is not locked: "
+                                    "check whether the password was changed or the account locked)")
+                raise
+            if getattr(exc, "status", None) == 401:
+                state.auth_failures += 1  # counted across progress slices: the state carries it
+            # Never faster than the task's poll_interval (a Retry-After of 0 must not make a busy loop).
+            raise _Transient(str(exc), max(decision.delay, o.poll_interval)) from None
         state.seen = True
         return answer
 
     def _budget(self, state: WaitState) -> float | None:
         """The time one request may take: the client's request_timeout, never past the deadline."""
-        left = state.deadline - self.clock()
+        left = self._deadline - self.clock()
         if left < self.MIN_REQUEST:
             return None
         return min(float(self.client.request_timeout), left)
@@ -301,7 +329,7 @@ class JobWaiter:
         """
         for kind in self._types(state):
             now = self.clock()
-            budget = min(self.HISTORY_TIMEOUT, float(self.client.request_timeout), self._stop - now, state.deadline - now)
+            budget = min(self.HISTORY_TIMEOUT, float(self.client.request_timeout), self._stop - now, self._deadline - now)
             if budget < self.MIN_REQUEST:
                 return  # the next slice asks
             state.history[kind] = []
@@ -318,8 +346,9 @@ class JobWaiter:
                 state.history[kind] = _estimate.durations(records, exclude=set(state.keys), kind=kind)
 
     def _note_clock(self, answer: t.Any, sent: float) -> None:
-        """Narrow the clock skew with one answer: its Date header, and the latest time UM wrote in the jobs."""
-        received = self.clock()
+        """Narrow the clock skew with one answer (wall clock): its Date header, and the latest time UM wrote in the
+        jobs."""
+        received = self.wall()
         self._skew.note_date(getattr(self.client, "last_date", None), sent, received)
         records = answer if isinstance(answer, list) else [answer]
         for job in records[:50]:
@@ -352,7 +381,7 @@ class JobWaiter:
         wants one at today's pace (_interval), so a wait with no history and no progress polls as before. Each
         plan is made afresh from the job's submit_time, its progress and its type's history."""
         fallback = self._interval(state)
-        now = self.clock()
+        now = self.wall()
         gaps = []
         # Many jobs of one type, started together, share their plan and their gap: each is worked out once.
         plans: dict[tuple, _estimate.Plan | None] = {}
@@ -387,17 +416,9 @@ class JobWaiter:
 
     def _interval(self, state: WaitState) -> float:
         o = self.opts
-        age = self.clock() - state.started
+        age = self.wall() - state.started
         early = min(o.poll_interval * self.GROWTH ** state.rounds, max(self.EARLY_CAP, o.poll_interval))
         return max(o.poll_interval, min(o.max_poll_interval, max(early, age / self.AGE_DIVISOR)))
-
-    def _retry_delay(self, retry_after: float | None, failures: int) -> float:
-        """The one pacing rule for retries: Retry-After within [poll_interval, cap], else capped exponential backoff."""
-        o = self.opts
-        if retry_after is not None:
-            # The server's word, but a 0 must not make a busy loop and a 300 must not hide a job that ends in 3 s.
-            return min(max(retry_after, o.poll_interval), max(RETRY_AFTER_CAP, o.poll_interval))
-        return min(o.max_poll_interval, o.poll_interval * 2 ** min(failures - 1, 6))
 
     def _pause_until(self, when: float) -> None:
         seconds = when - self.clock()

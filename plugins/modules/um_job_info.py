@@ -99,9 +99,9 @@ count:
   type: int
 """
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import JOBS_PATH
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMNotFound
-from ansible_collections.aiqum.jobs.plugins.module_utils._table import check_key
+from ansible_collections.aiqum.jobs.plugins.module_utils._report import not_found_message
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import JOBS_PATH, check_key
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule
 
 FILTERS = ("name", "type", "state", "status", "submit_time", "complete_time", "parent_job_key")
@@ -115,7 +115,7 @@ def run(um: UMModule) -> dict:
         try:
             job = client.get_job(key)
         except UMNotFound:
-            raise UMConfigError(f"job {key} does not exist on UM (HTTP 404): check the key") from None
+            raise UMConfigError(not_found_message(key)) from None
         return {"changed": False, "job": job, "jobs": [job], "count": 1}
     query = {f: params[f] for f in FILTERS if params[f] not in (None, "")}
     if params["order_by"]:

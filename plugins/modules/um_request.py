@@ -165,9 +165,9 @@ long_polling:
 """
 
 import json
-import typing as t
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS, check_api_path
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS
+from ansible_collections.aiqum.jobs.plugins.module_utils._paths import check_api_path
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMConfigError,
     UMConnectionError,
@@ -176,30 +176,13 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMOperationUncertain,
     UMResponseError,
 )
-from ansible_collections.aiqum.jobs.plugins.module_utils._table import check_key
-from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule, masked
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import check_key, job_handle_of
+from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule
 
 OK_STATUSES = (200, 201, 202, 204)
 
 
 METHODS = ("GET", "POST", "PATCH", "DELETE")
-
-
-def job_handle_of(data: object) -> tuple[str, t.Any, dict] | None:
-    """The job an answer carries, by its known shapes: (where it was found, the key as given, the job reference).
-
-    `{"job": {"key": ...}}` (202 from most operations), `{"operationId": ...}` (200 from a datasource
-    rediscovery) and a top-level `job_key` (the predecessor API). None when the answer carries no job.
-    """
-    if not isinstance(data, dict):
-        return None
-    job = data.get("job")
-    if isinstance(job, dict) and job.get("key") not in (None, ""):
-        return "job.key", job["key"], job
-    for field in ("operationId", "job_key"):
-        if data.get(field) not in (None, ""):
-            return field, data[field], {"key": data[field]}
-    return None
 
 
 def run(um: UMModule) -> dict:
@@ -223,19 +206,15 @@ def run(um: UMModule) -> dict:
                                     "UM's endpoints take objects")
         query = p["query"] or {}
         um.hide_secrets(body)
-        request = {"method": method, "path": path, "query": query, "body": body, "sent": False}
+        um.hide_secrets(query)
+        request = {"method": method, "path": path, "query": um.masked(query), "body": um.masked(body), "sent": False}
         write = method in WRITE_METHODS
         if p["wait"]:
             um.wait_options()  # a bad wait option must fail the task before anything is sent
-            carried = um.carried_state
-            if carried is not None:
+            if um.resuming:
                 # A later progress slice of this task: the request went out in the first one and is never sent
-                # again.
-                report = carried.context.get("report")
-                if not isinstance(report, dict) or not report.get("job_key"):
-                    raise UMConfigError("wait_state carries no started job: leave the option out (the action "
-                                        "plugin sets it)")
-                return wait_for_job(um, report)
+                # again; the first run's report travels in the resume state.
+                return wait_for_job(um, um.resume_context().get("report"))
     except UMError as exc:
         # Refused before anything was sent (the path is not shown: it may be a URL holding credentials).
         exc.details.setdefault("request", {"method": method, "sent": False})
@@ -267,8 +246,14 @@ def run(um: UMModule) -> dict:
                               "expect (200, 201, 202 or 204)", status=answer.status, changed=write, request=request)
     report = {"changed": write, "status": answer.status, "json": answer.data, "request": request}
     # A read never starts a job: a GET of a resource that mentions a job is not waited on.
-    handle = job_handle_of(answer.data) if write and answer.status in (200, 201, 202) else None
+    handle = job_handle_of(answer.data, answer.headers.get("Location")) \
+        if write and answer.status in (200, 201, 202) else None
     if handle is None:
+        if write and p["wait"] and answer.status == 202 and not isinstance(answer.data, dict):
+            # Accepted for later, yet neither the body nor Location names a job: nothing to wait for, say so.
+            um.module.warn(f"{method} {path}: UM answered 202 (accepted) without a job in its answer or its Location "
+                           "header, so there was no job to wait for; check with aiqum.jobs.um_job_info whether a "
+                           "job started")
         return report
     field, raw_key, reference = handle
     if isinstance(reference, dict) and reference.get("key") != raw_key:
@@ -289,10 +274,12 @@ def run(um: UMModule) -> dict:
 
 def wait_for_job(um: UMModule, report: dict) -> dict:
     """Wait on the job a request started (in slices when the action plugin carries the state)."""
-    key = report["job_key"]
-    kept = dict(report, request=dict(report["request"], body=masked(report["request"].get("body"))))
+    if not isinstance(report, dict) or not isinstance(report.get("request"), dict) or \
+            not isinstance(report.get("job_key"), str):
+        raise UMConfigError("the wait's resume state carries no started job: it is never given in a task")
+    key = check_key(report["job_key"])
     try:
-        state = um.wait([key], server_seen=True, context={"report": kept})
+        state = um.wait([key], server_seen=True, context={"report": report})
     except UMError as exc:
         # The operation did start: never lose its key, so the user can wait on it or look it up.
         req = report["request"]

@@ -17,52 +17,24 @@ How nothing is lost or repeated:
   only: a quiet UM costs one small page per look, however many jobs ended before.
 - A look is all or nothing: the records are gathered first and the mark moves only once every page came
   back, so a fault half way through a listing loses nothing (the next look reads the window again).
-- Times are compared as instants (ISO 8601 with any offset); a record without a readable time or key is
-  skipped and counted, never guessed.
+- Times are compared as instants (ISO 8601 with any offset, read by the job table's one parser); a record
+  without a readable time or key is skipped and counted, never guessed.
+- A record dated in the future (a clock ahead, or a bad record) never moves the watermark past the present: the
+  newest time it keeps is at most the clock's now, so one such job cannot hide every later one.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
-import re
 import tempfile
 import time
 import typing as t
 from dataclasses import dataclass, field
 
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import parse_time
+
 STATE_FORMAT = 1
-
-_ISO_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$")
-
-
-def parse_time(value: t.Any) -> float | None:
-    """Epoch seconds of a UM time (``2019-11-15T09:57:18.000+05:30``), or None if it is not one.
-
-    A time without an offset is read as UTC: UM always sends one, and a guess in local time would move
-    the watermark by hours.
-    """
-    if not isinstance(value, str):
-        return None
-    m = _ISO_RE.match(value.strip())
-    if not m:
-        return None
-    year, month, day, hour, minute = (int(m.group(i)) for i in range(1, 6))
-    second = int(m.group(6) or 0)
-    micro = int((m.group(7) or "0").ljust(6, "0")[:6])
-    tz = _dt.timezone.utc
-    off = m.group(8)
-    if off and off not in ("Z", "z"):
-        digits = off[1:].replace(":", "")
-        delta = _dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-        tz = _dt.timezone(delta if off[0] == "+" else -delta)
-    try:
-        return _dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz).timestamp()
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -135,7 +107,7 @@ class Mark:
         self.primed = True
         self.seen.update(times)
         if times:
-            top = max(times.values())
+            top = min(max(times.values()), now)
             if self.newest is None or top > self.newest:
                 self.newest, self.newest_at = top, now
         if self.newest is not None:
@@ -224,8 +196,8 @@ def save_state(path: str, data: t.Mapping[str, t.Any]) -> None:
 
 
 class Pacer:
-    """When to look next: every `interval` seconds from the start of the last look, and after failures
-    a delay that doubles from `interval` up to `max_delay`. Takes the clock from the caller."""
+    """When to look next: every `interval` seconds from the start of the last look. Failed looks are counted here;
+    how long to wait after one is the collection's one retry rule (_retry.decide). Takes the clock from the caller."""
 
     def __init__(self, interval: float, max_delay: float, clock: t.Callable[[], float]) -> None:
         self.interval = float(interval)
@@ -243,7 +215,7 @@ class Pacer:
         began = self._started if self._started is not None else self.clock()
         return max(0.0, began + self.interval - self.clock())
 
-    def failed(self) -> float:
-        """Seconds to sleep after a failed look."""
+    def failed(self) -> int:
+        """Count a failed look; returns how many in a row."""
         self.failures += 1
-        return min(self.max_delay, self.interval * 2 ** min(self.failures - 1, 30))
+        return self.failures

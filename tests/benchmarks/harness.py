@@ -38,6 +38,7 @@ USER, PASSWORD = "admin", "Admin-pass-1"
 if str(ROOT / "tests" / "simulator") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests" / "simulator"))
 from umsim_launch import SimNotReady, SimProcess  # noqa: E402  pylint: disable=wrong-import-position
+from umsim_testlib import lun_body  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def log(msg: str) -> None:
@@ -124,6 +125,7 @@ class Simulator:
     """One bundled simulator, started with the one launcher (tests/simulator/umsim_launch.py), stopped by PID."""
 
     def __init__(self, state_dir: Path, long_poll: str = "honour", http: bool = False) -> None:
+        self._starts = 0
         self.state_dir = state_dir
         if state_dir.exists():
             shutil.rmtree(state_dir)
@@ -171,7 +173,9 @@ class Simulator:
         return self.http.request(method, f"{self.url}/api{path}", timeout=150, verify=self.http.verify, **kw)
 
     def start_job(self, script: dict[str, t.Any], name: str = "bench") -> str:
-        resp = self.api("POST", "/storage-provider/luns", json={"name": name, "space": {"size": 1, "unit": "gb"}},
+        """Start a LUN creation (a unique LUN name: the simulator fails a second LUN of the same name)."""
+        self._starts += 1
+        resp = self.api("POST", "/storage-provider/luns", json=lun_body(f"{name}-{self._starts}"),
                         headers={"X-UMSim-Job": json.dumps(script)})
         resp.raise_for_status()
         return resp.json()["job"]["key"]

@@ -30,7 +30,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "simulator"))
-from umsim_testlib import Sim  # noqa: E402  pylint: disable=wrong-import-position
+from umsim_testlib import Sim, lun_body  # noqa: E402  pylint: disable=wrong-import-position
 
 SHIPPED_RULEBOOK = ROOT / "extensions" / "eda" / "rulebooks" / "um_job_failures.yml"
 EVENT_RE = re.compile(r"UMJOBEVENT (?P<event>\w+) (?P<key>\S+) (?P<outcome>\S+)")
@@ -123,7 +123,7 @@ def start_jobs(sim: Sim, outcomes: dict[str, dict]) -> dict[str, str]:
     """Start one LUN creation per scripted outcome through the API; returns key -> outcome."""
     started = {}
     for label, script in outcomes.items():
-        key = sim.start_job(dict(script), body={"name": f"eda-{label}", "size": 1})
+        key = sim.start_job(dict(script), body=lun_body(f"eda-{label}-{time.monotonic_ns()}"))
         started[key] = script.get("status", "aborted" if script.get("state") == "aborted" else "normal")
     return started
 

@@ -61,6 +61,38 @@ def secret_needles() -> dict[str, str]:
     return needles
 
 
+
+#: Seeded keys of the simulator (docs/simulator-spec.md): cluster1's svm1 and the service level "Value".
+SIM_SVM_KEY = "4ea7a442-86d1-11e0-ae1c-000000000001:type=vserver,uuid=4ea7a442-86d1-11e0-5e1c-000000000101"
+SIM_PSL_KEY = "1b9e84ba-3f1c-4fa8-9f5c-000000000003"
+_LUN_NAMES = iter(range(1, 1 << 30))
+
+
+SIM_CLUSTER_KEY = "4ea7a442-86d1-11e0-ae1c-000000000001:type=cluster,uuid=4ea7a442-86d1-11e0-ae1c-000000000001"
+
+
+def share_body(name: str) -> dict:
+    """A file share body the simulator takes."""
+    return {"name": name, "svm": {"key": SIM_SVM_KEY}, "space": {"size": 1 << 30},
+            "performance_service_level": {"key": SIM_PSL_KEY}}
+
+
+def start_body(path: str, name: str) -> dict:
+    """A body UM takes for a POST that starts a job on PATH (a name-only body for the other collections)."""
+    if path == "/storage-provider/luns":
+        return lun_body(name)
+    if path == "/storage-provider/file-shares":
+        return share_body(name)
+    if path == "/datacenter/svm/svms":
+        return {"name": name, "cluster": {"key": SIM_CLUSTER_KEY}}
+    return {"name": name}
+
+
+def lun_body(name: str | None = None) -> dict:
+    """A LUN body the simulator takes (as UM would), with a unique name unless one is given."""
+    return {"name": name or f"rel-lun-{next(_LUN_NAMES)}", "os_type": "linux", "svm": {"key": SIM_SVM_KEY},
+            "space": {"size": 1 << 30}, "performance_service_level": {"key": SIM_PSL_KEY}}
+
 class SecretScan:
     """Counts what was scanned; records every finding (a finding fails the test that produced it)."""
 
@@ -211,10 +243,16 @@ class SimProc(SimProcess):
     def start_job(self, script: dict[str, t.Any], path: str = "/storage-provider/luns", method: str = "POST",
                   body: dict | None = None) -> str:
         r = self.http.request(method, f"{self.url}/api{path}", auth=(USER, PASSWORD), timeout=30,
-                              json={"name": "rel-lun", "size": 1} if body is None else body,
+                              json=lun_body() if body is None else body,
                               headers={"X-UMSim-Job": json.dumps(script)})
         assert r.status_code == 202, r.text
         return r.json()["job"]["key"]
+
+    def made(self, path: str, name: str) -> str:
+        """Create an object through a job that ends at once; return its key (for PATCH/DELETE trials)."""
+        key = self.start_job({"duration": 0}, path=path, body=start_body(path, name))
+        job = self.http.get(f"{self.url}/api/management-server/jobs/{key}", auth=(USER, PASSWORD), timeout=30).json()
+        return job["job_results"][0]["value"]
 
     def bulk_jobs(self, count: int, script: dict[str, t.Any]) -> list[str]:
         return self.ctl("POST", "/jobs", {"count": count, "job": script})["keys"]

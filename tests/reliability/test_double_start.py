@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import typing as t
+from urllib.parse import quote
 
 import pytest
 
@@ -57,20 +58,24 @@ def test_lost_answer_is_never_resent(own_sim: t.Callable[..., reltools.SimProc],
     started = time.monotonic()
     for i in range(trials):
         method, template, route = rng.choice(STARTS)
-        path = template.format(key=f"rel-obj-{i}")
+        name = f"rel-double-{reltools.SEED}-{i}"
+        collection = template.split("/{key}")[0]
+        path = template.format(key=quote(sim.made(collection, f"{name}-obj"), safe="")) if "{key}" in template \
+            else template
         request_timeout = round(rng.uniform(0.4, 1.0), 2)
         spec: dict[str, t.Any] = {"kind": lose, "match": {"method": method, "path": path}, "count": 1}
         if lose == "slow":
             spec["delay"] = round(request_timeout + rng.uniform(0.2, 0.6), 2)
         sim.ctl("DELETE", "/counters")
         sim.add_fault(**spec)
-        name = f"rel-double-{reltools.SEED}-{i}"
         client = UMClient(sim.host, reltools.USER, reltools.PASSWORD, port=sim.port, ca_path=sim.ca,
                           request_timeout=request_timeout)
         t0 = time.monotonic()
         error: UMError | None = None
         try:
-            client.request(method, path, body=None if method == "DELETE" else {"name": name})
+            body = None if method == "DELETE" else ({"space": {"size": (i + 2) << 30}} if method == "PATCH"
+                                                    else reltools.start_body(path, name))
+            client.request(method, path, body=body)
         except UMError as exc:
             error = exc
         took = time.monotonic() - t0
@@ -113,7 +118,7 @@ def test_lost_answer_end_to_end(own_sim: t.Callable[..., reltools.SimProc], coll
             spec["delay"] = round(3.0 + rng.uniform(0.2, 1.0), 2)
         sim.add_fault(**spec)
         cases[f"start{i}"] = {"module": "um_request", "args": sim.connection(
-            method="POST", path=path, body={"name": name}, wait=wait, timeout=60, progress_interval=5,
+            method="POST", path=path, body=reltools.start_body(path, name), wait=wait, timeout=60, progress_interval=5,
             request_timeout=2)}
     sim.ctl("DELETE", "/counters")
     run = reltools.run_cases(collections, reltools.new_tmp("double-e2e-"), cases, forks=4)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import quote
 
 import pytest
 
-from umsim_testlib import KEY_RE, Sim
+from umsim_testlib import KEY_RE, SVM1_KEY, VALUE_PSL_KEY, Sim, lun_body, share_body
 
 JOB_ENDPOINTS = [
     ("POST", "/admin/backup", "Backup", "backup_create"),
@@ -25,15 +26,45 @@ JOB_ENDPOINTS = [
     ("DELETE", "/storage-provider/luns/{key}", "Delete LUN", "provision_lun_delete"),
 ]
 RES_KEY = "4ea7a442-86d1-11e0-ae1c-123478563412:type=lun,uuid=d208cc7d-80a3-4755-93d4-5db2c38f55a6"
+CLUSTER1_KEY = "4ea7a442-86d1-11e0-ae1c-000000000001:type=cluster,uuid=4ea7a442-86d1-11e0-ae1c-000000000001"
+
+
+def made(sim: Sim, path: str, body: dict) -> str:
+    """Create an object through its job (ending at once) and return its key from job_results."""
+    job = sim.wait_done(sim.start_job({"duration": 0}, path=path, body=body))
+    assert job["status"] == "normal", job
+    return job["job_results"][0]["value"]
+
+
+def write_body(sim: Sim, method: str, path: str) -> tuple[str, dict | None]:
+    """A path with a real key and a body UM takes, for each job-starting endpoint."""
+    if method == "DELETE":
+        body = None
+    elif path.startswith("/datacenter/svm/svms"):
+        body = {"name": f"svm_{method.lower()}_{len(path)}_{time.monotonic_ns()}", "cluster": {"key": CLUSTER1_KEY}}
+    elif path.startswith("/storage-provider/luns"):
+        body = lun_body() if method == "POST" else {"space": {"size": 2 << 30}}
+    elif path.startswith("/storage-provider/file-shares"):
+        body = share_body() if method == "POST" else {"space": {"size": 2 << 30}}
+    else:
+        body = {"name": "x1"}
+    key = RES_KEY
+    if "{key}" in path and path.startswith("/storage-provider/luns"):
+        key = made(sim, "/storage-provider/luns", lun_body())
+    elif "{key}" in path and path.startswith("/storage-provider/file-shares"):
+        key = made(sim, "/storage-provider/file-shares", share_body())
+    sim.ctl("DELETE", "/counters")
+    return path.replace("{key}", quote(key, safe="")), body
 
 
 @pytest.mark.parametrize("prefix", ["/api", "/api/v2"])
 @pytest.mark.parametrize("method,path,name,jtype", JOB_ENDPOINTS, ids=[f"{m} {p}" for m, p, *_rest in JOB_ENDPOINTS])
 def test_job_endpoints_answer_202_with_job(sim: Sim, prefix: str, method: str, path: str, name: str,
                                            jtype: str) -> None:
-    kw = {} if method == "DELETE" else {"json": {"name": "x1"}}
+    real_path, body = write_body(sim, method, path)
+    kw = {} if body is None else {"json": body}
     params = {"force": "true"} if method == "DELETE" else None
-    r = sim.api(method, path.replace("{key}", quote(RES_KEY, safe="")), prefix=prefix, params=params,
+    r = sim.api(method, real_path, prefix=prefix, params=params,
                 headers={"X-UMSim-Job": json.dumps({"duration": 0.3})}, **kw)
     assert r.status_code == 202, r.text
     assert r.headers["Content-Type"].startswith("application/json")
@@ -59,39 +90,51 @@ def test_job_keys_look_real(sim: Sim) -> None:
 
 
 def test_lun_lifecycle_resources_follow_jobs(sim: Sim) -> None:
-    key = sim.start_job({"duration": 0.3}, body={"name": "lun_a", "size": 1024, "password": "nope"})
+    key = sim.start_job({"duration": 0.3}, body=lun_body("lun_a", size=1000))
     # Not visible before the job has succeeded.
-    assert sim.api("GET", "/storage-provider/luns", params={"name": "lun_a"}).json()["num_records"] == 0
+    assert sim.api("GET", "/storage-provider/luns", params={"name": "/vol/*/lun_a"}).json()["num_records"] == 0
     job = sim.wait_done(key)
     assert job["status"] == "normal"
-    [result] = job["job_results"]
-    assert result["name"] == "lunKey"
-    lun_key = result["value"]
-    listing = sim.api("GET", "/storage-provider/luns", params={"name": "lun_a"}, user="operator").json()
+    results = {r["name"]: r["value"] for r in job["job_results"]}
+    assert set(results) == {"lunKey", "volumeKey"}
+    lun_key = results["lunKey"]
+    assert ":type=lun,uuid=" in lun_key and ":type=volume,uuid=" in results["volumeKey"]
+    listing = sim.api("GET", "/storage-provider/luns", params={"name": "/vol/AIQUM_lun_a/lun_a", "svm.name": "svm1",
+                                                                "cluster.name": "cluster1"}, user="operator").json()
     assert listing["num_records"] == 1 and listing["total_records"] == 1
     [lun] = listing["records"]
-    assert lun["key"] == lun_key and lun["size"] == 1024 and "password" not in lun
+    # Read differs from write: path name, nested svm/cluster/volume, assigned_* with names, a rounded size.
+    assert lun["key"] == lun_key and lun["space"] == {"size": 4096}
+    assert lun["svm"]["key"] == SVM1_KEY and lun["svm"]["name"] == "svm1" and lun["cluster"]["name"] == "cluster1"
+    assert lun["volume"]["key"] == results["volumeKey"] and lun["volume"]["name"] == "AIQUM_lun_a"
+    assert lun["assigned_performance_service_level"]["key"] == VALUE_PSL_KEY
+    assert lun["assigned_performance_service_level"]["name"] == "Value"
+    assert lun["assigned_storage_efficiency_policy"] == {"key": None, "name": "Unassigned"}
+    assert lun["os_type"] == "linux" and lun["lun_maps"] == [] and "performance_service_level" not in lun
     one = sim.api("GET", f"/storage-provider/luns/{quote(lun_key, safe='')}", prefix="/api/v2").json()
-    assert one["name"] == "lun_a" and one["_links"]["self"]["href"].startswith("/api/v2/storage-provider/luns/")
+    assert one["name"] == "/vol/AIQUM_lun_a/lun_a"
+    assert one["_links"]["self"]["href"].startswith("/api/v2/storage-provider/luns/")
     # Modify then delete, each through a job.
-    sim.wait_done(sim.start_job({"duration": 0.3}, path=f"/storage-provider/luns/{quote(lun_key, safe='')}",
-                                body={"size": 2048}, method="PATCH"))
-    assert sim.api("GET", f"/storage-provider/luns/{quote(lun_key, safe='')}").json()["size"] == 2048
-    r = sim.api("DELETE", f"/storage-provider/luns/{quote(lun_key, safe='')}", params={"force": "true"},
-                headers={"X-UMSim-Job": '{"duration": 0.3}'})
+    path = f"/storage-provider/luns/{quote(lun_key, safe='')}"
+    sim.wait_done(sim.start_job({"duration": 0.3}, path=path, body={"space": {"size": 8193}}, method="PATCH"))
+    assert sim.api("GET", path).json()["space"]["size"] == 12288
+    r = sim.api("DELETE", path, params={"force": "true"}, headers={"X-UMSim-Job": '{"duration": 0.3}'})
     assert r.status_code == 202
     done = sim.wait_done(r.json()["job"]["key"])
     assert done["job_results"] == [{"name": "lunKey", "value": lun_key}]
-    r = sim.api("GET", f"/storage-provider/luns/{quote(lun_key, safe='')}")
+    r = sim.api("GET", path)
     assert r.status_code == 404 and r.json()["error"]["target"] == "key"
+    assert sim.api("DELETE", path).status_code == 404
 
 
 def test_failed_job_creates_nothing(sim: Sim) -> None:
-    key = sim.start_job({"duration": 0.3, "status": "error"}, path="/datacenter/svm/svms", body={"name": "svm_fail"})
+    key = sim.start_job({"duration": 0.3, "status": "error"}, path="/datacenter/svm/svms",
+                        body={"name": "svm_fail", "cluster": {"key": CLUSTER1_KEY}})
     job = sim.wait_done(key)
     assert job["job_results"] == []
     assert sim.api("GET", "/datacenter/svm/svms", params={"name": "svm_fail"}).json()["records"] == []
-    ok = sim.wait_done(sim.start_job({"duration": 0.3}, path="/datacenter/svm/svms", body={"name": "svm_ok"}))
+    ok = sim.wait_done(sim.start_job({"duration": 0.3}, path="/datacenter/svm/svms",
+                                     body={"name": "svm_ok", "cluster": {"key": CLUSTER1_KEY}}))
     assert ok["job_results"][0]["name"] == "svmKey"
 
 
@@ -103,12 +146,14 @@ def test_datasource_post_is_synchronous_201(sim: Sim, prefix: str) -> None:
     assert r.status_code == 201, r.text
     ds = r.json()
     assert "job" not in ds and ds["address"] == address and ds["name"] == address and "password" not in ds
+    assert ds["operation"]["type"] == "discovery" and ds["operation"]["state"] == "in_progress"
     assert sim.ctl("GET", "/counters")["jobs_created"] == 0
     got = sim.api("GET", f"/admin/datasources/clusters/{quote(ds['key'], safe='')}", prefix=prefix, user="operator")
     assert got.status_code == 200 and got.json()["key"] == ds["key"]
     listing = sim.api("GET", "/admin/datasources/clusters", prefix=prefix).json()
     assert ds["key"] in [d["key"] for d in listing["records"]]
-    dup = sim.api("POST", "/admin/datasources/clusters", prefix=prefix, json={"address": address})
+    dup = sim.api("POST", "/admin/datasources/clusters", prefix=prefix,
+                  json={"address": address, "username": "admin", "password": "x"})
     assert dup.status_code == 409 and dup.json()["error"]["target"] == "address"
 
 
@@ -162,7 +207,7 @@ def test_unknown_path_and_wrong_method(sim: Sim) -> None:
     assert r.status_code == 404 and "error" in r.json()
     for method, path in [("DELETE", "/management-server/jobs"), ("POST", "/management-server/jobs/1:2:3:4"),
                          ("GET", "/admin/backup"), ("PUT", "/storage-provider/luns"),
-                         ("PATCH", "/admin/datasources/clusters/x")]:
+                         ("PUT", "/admin/datasources/clusters/x")]:
         r = sim.api(method, path, json={})
         assert r.status_code == 405, (method, path, r.status_code)
         assert r.json()["error"]["code"] and "Allow" in r.headers
@@ -223,7 +268,17 @@ ROLE_CASES = [
 
 @pytest.mark.parametrize("user,method,path,allowed", ROLE_CASES)
 def test_roles(sim: Sim, user: str, method: str, path: str, allowed: bool) -> None:
-    body = {"name": "r1", "address": f"192.0.2.{ROLE_CASES.index((user, method, path, allowed))}"}
+    case = ROLE_CASES.index((user, method, path, allowed))
+    body = ({"address": f"192.0.2.{case}", "username": "u", "password": "p"} if "datasources" in path
+            else {"name": f"r{case}"})
+    if path == "/storage-provider/luns":
+        body = lun_body()
+    elif path == "/datacenter/svm/svms":
+        body = {"name": f"svm_role_{user}", "cluster": {"key": CLUSTER1_KEY}}
+    elif path.endswith("/k1") and path.startswith("/storage-provider/file-shares"):
+        share = made(sim, "/storage-provider/file-shares", share_body())
+        path = "/storage-provider/file-shares/" + quote(share, safe="")
+        sim.ctl("DELETE", "/counters")
     r = sim.api(method, path, user=user, json=None if method in ("GET", "DELETE") else body,
                 headers={"X-UMSim-Job": '{"duration": 0.3}'})
     if allowed:
@@ -246,7 +301,7 @@ def test_accept_headers(sim: Sim, accept: str | None) -> None:
 def test_rediscovery_answers_200_with_operation_id_that_is_a_job(sim: Sim, prefix: str) -> None:
     """UM's datasource rediscovery starts a job but answers 200 {"operationId": <job key>}, not 202 {"job": ...}."""
     ds = sim.api("POST", "/admin/datasources/clusters", prefix=prefix,
-                 json={"address": f"10.1.0.{len(prefix)}", "name": "cluster-a"}).json()
+                 json={"address": f"cluster-a{len(prefix)}.example.com", "username": "admin", "password": "x"}).json()
     path = f"/management-server/admin/datasources/{quote(ds['key'], safe='')}/discover"
     r = sim.api("POST", path, prefix=prefix, headers={"X-UMSim-Job": json.dumps({"duration": 0.3})})
     assert r.status_code == 200, r.text
@@ -256,9 +311,10 @@ def test_rediscovery_answers_200_with_operation_id_that_is_a_job(sim: Sim, prefi
     job = sim.wait_done(body["operationId"])
     assert job["key"] == body["operationId"]
     assert (job["state"], job["status"], job["type"]) == ("completed", "normal", "datasource_discover")
-    assert "cluster-a" in job["name"]
+    assert f"cluster-a{len(prefix)}" in job["name"]
     # A rule or header scripts it like any job; an unknown datasource is 404; only writers may start it.
-    failed = sim.api("POST", path, prefix=prefix, headers={"X-UMSim-Job": json.dumps({"duration": 0.1, "status": "error"})})
+    failed = sim.api("POST", path, prefix=prefix,
+                     headers={"X-UMSim-Job": json.dumps({"duration": 0.1, "status": "error"})})
     assert sim.wait_done(failed.json()["operationId"])["status"] == "error"
     missing = sim.api("POST", "/management-server/admin/datasources/nope/discover", prefix=prefix)
     assert missing.status_code == 404 and missing.json()["error"]["target"] == "key"

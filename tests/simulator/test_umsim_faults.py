@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from umsim_testlib import Sim
+from umsim_testlib import Sim, lun_body
 
 JOBS = "/management-server/jobs"
 
@@ -74,7 +74,7 @@ def test_drop_after_post_creates_exactly_one_job(sim: Sim) -> None:
     sim.ctl("POST", "/faults", {"kind": "drop_after", "match": {"method": "POST", "path": "/storage-provider/luns"}})
     s = _fresh_session(sim)
     with pytest.raises(requests.exceptions.ConnectionError):
-        s.post(f"{sim.url}/api/storage-provider/luns", json={"name": "lost-answer"},
+        s.post(f"{sim.url}/api/storage-provider/luns", json=lun_body("lost-answer"),
                headers={"X-UMSim-Job": json.dumps({"duration": 0.3, "name": "Create LUN lost-answer"})}, timeout=10)
     counters = sim.ctl("GET", "/counters")
     assert counters["jobs_created"] == 1 and counters["dropped"] == 1

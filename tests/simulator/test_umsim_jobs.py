@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import time
 from datetime import datetime
 
 import pytest
 
-from umsim_testlib import Sim
+from umsim_testlib import Sim, lun_body
 
 
 def _wait_until(deadline: float) -> None:
@@ -34,7 +36,7 @@ def test_each_status_running_then_completed(sim: Sim) -> None:
         else:
             assert all("failure_reason" not in t for t in tasks)
         # Only an error creates nothing; partial failures still made the LUN.
-        expected = [] if status == "error" else ["lunKey"]
+        expected = [] if status == "error" else ["lunKey", "volumeKey"]
         assert [r["name"] for r in job["job_results"]] == expected
 
 
@@ -149,11 +151,13 @@ def test_rules_glob_on_name_header_overrides(sim: Sim) -> None:
                                 "job": {"status": "warning", "duration": 0.3}},
                                {"method": "post", "job": {"duration": 0.3, "name": "Fallback"}}])
     assert len(sim.ctl("GET", "/rules")["rules"]) == 3
-    err = sim.start_job(body={"name": "demo-err-1"})
-    ok = sim.start_job(body={"name": "demo-ok-1"})  # falls through to the catch-all POST rule
-    v2 = sim.api("POST", "/storage-provider/luns", prefix="/api/v2", json={"name": "demo-errX"}).json()["job"]["key"]
-    hdr = sim.start_job({"status": "warning"}, body={"name": "demo-err-2"})  # header wins field by field
-    fs = sim.start_job(path="/storage-provider/file-shares/k9", method="PATCH", body={"size": 1})
+    err = sim.start_job(body=lun_body("demo-err-1"))
+    ok = sim.start_job(body=lun_body("demo-ok-1"))  # falls through to the catch-all POST rule
+    v2 = sim.api("POST", "/storage-provider/luns", prefix="/api/v2", json=lun_body("demo-errX")).json()["job"]["key"]
+    hdr = sim.start_job({"status": "warning"}, body=lun_body("demo-err-2"))  # header wins field by field
+    share = sim.wait_done(sim.start_job(path="/storage-provider/file-shares"))["job_results"][0]["value"]
+    fs = sim.start_job(path=f"/storage-provider/file-shares/{quote(share, safe='')}", method="PATCH",
+                       body={"space": {"size": 2 << 30}})
     assert sim.job(ok)["name"] == "Fallback"
     sim.wait_done(fs)
     assert sim.job(err)["status"] == "error"
@@ -163,7 +167,7 @@ def test_rules_glob_on_name_header_overrides(sim: Sim) -> None:
     assert sim.job(fs)["status"] == "warning"
     sim.ctl("DELETE", "/rules")
     assert sim.ctl("GET", "/rules")["rules"] == []
-    assert sim.job(sim.start_job(body={"name": "demo-err-3"}))["state"] == "running"  # default 2 s again
+    assert sim.job(sim.start_job(body=lun_body("demo-err-3")))["state"] == "running"  # default 2 s again
 
 
 def test_invalid_rules_rejected_atomically(sim: Sim) -> None:

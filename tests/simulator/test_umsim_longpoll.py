@@ -72,7 +72,7 @@ def test_valid_bounds(sim: Sim) -> None:
 
 
 def test_ignore_mode_answers_at_once(sim: Sim) -> None:
-    assert sim.ctl("POST", "/config", {"long_poll": "ignore"}) == {"long_poll": "ignore", "latency": 0}
+    assert sim.ctl("POST", "/config", {"long_poll": "ignore"})["long_poll"] == "ignore"
     key = sim.start_job({"duration": 5})
     elapsed, r = _poll(sim, key, 30)
     assert elapsed < 0.2 and r.status_code == 200 and r.json()["state"] == "running"
@@ -98,7 +98,8 @@ def test_bad_config_rejected(sim: Sim) -> None:
     for body in ({"long_poll": "sometimes"}, {"latency": -1}, {"colour": "red"}):
         r = sim.http.post(f"{sim.url}/_umsim/config", json=body)
         assert r.status_code == 400 and "error" in r.json()
-    assert sim.ctl("GET", "/config") == {"long_poll": "honour", "latency": 0}
+    assert sim.ctl("GET", "/config") == {"long_poll": "honour", "latency": 0, "discovery": 1.0,
+                                         "ontap_job_retention": 300.0, "clock_skew": {}}
 
 
 def test_1000_concurrent_long_polls(sim: Sim) -> None:

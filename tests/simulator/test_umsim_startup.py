@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from umsim_testlib import KEY_RE, UMSIM
+from umsim_testlib import KEY_RE, UMSIM, lun_body
 
 
 def test_ready_line_and_ready_file(start_sim, tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_rules_file_and_long_poll_flag(start_sim, tmp_path: Path) -> None:
     sim = start_sim("--rules", str(rules), "--long-poll", "reject")
     assert sim.ctl("GET", "/config")["long_poll"] == "reject"
     assert sim.ctl("GET", "/rules")["rules"][0]["name"] == "bad-*"
-    key = sim.start_job(body={"name": "bad-lun"})
+    key = sim.start_job(body=lun_body("bad-lun"))
     r = sim.api("GET", f"/management-server/jobs/{key}", params={"poll_timeout": 5})
     assert r.status_code == 400 and r.json()["error"]["target"] == "poll_timeout"
     time.sleep(0.4)
@@ -157,3 +157,16 @@ def test_sigint_also_stops_cleanly(start_sim) -> None:
     os.kill(sim.pid, signal.SIGINT)
     assert sim.proc.wait(10) == 0
     assert "Traceback" not in sim.stderr()
+
+
+def test_missing_requirement_gives_a_one_line_hint(tmp_path: Path) -> None:
+    """Without aiohttp the simulator says which package is missing and where its requirements are."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "aiohttp.py").write_text("raise ImportError('no aiohttp here', name='aiohttp')\n")
+    env = {**os.environ, "PYTHONPATH": str(shadow)}
+    proc = subprocess.run([sys.executable, str(UMSIM), "--state-dir", str(tmp_path / "s")], check=False, env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'aiohttp'" in lines[0] and "requirements.txt" in lines[0], proc.stderr

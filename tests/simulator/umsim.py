@@ -29,7 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aiohttp import web  # noqa: E402
+try:
+    import trustme  # noqa: E402,F401  pylint: disable=unused-import
+    from aiohttp import web  # noqa: E402
+except ImportError as _missing:  # a one-line hint, not a traceback
+    sys.stderr.write(f"umsim: error: the Python package '{_missing.name}' is missing; install the simulator's "
+                     f"requirements: pip install -r {Path(__file__).resolve().parent / 'requirements.txt'}\n")
+    sys.exit(2)
 
 from umsim_api import Simulator, default_users  # noqa: E402
 from umsim_control import LONG_POLL_MODES, Config  # noqa: E402
@@ -83,8 +89,6 @@ def ensure_tls(state: Path) -> tuple[Path, Path, Path]:
     cert_file, key_file = state / "server.pem", state / "server-key.pem"
     if ca_file.exists() and cert_file.exists() and key_file.exists():
         return ca_file, cert_file, key_file
-    import trustme  # only needed the first time
-
     if ca_file.exists() and ca_key.exists():
         ca = trustme.CA.from_pem(ca_file.read_bytes(), ca_key.read_bytes())
     else:

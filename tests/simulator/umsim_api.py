@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as _dt
 import json
 import logging
-import re
 import secrets
 import time
 import uuid
@@ -25,10 +25,14 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from umsim_control import Config, ControlChannel, Counters, FaultSet, RuleSet, Sleeper
+from umsim_gateway import Gateway
 from umsim_http import JSON_TYPE, ApiError, error_response, from_api_error, json_response, read_json_object
-from umsim_model import (DATASOURCES, JOB_RESOURCES, SUCCESS_STATUSES, Job, JobDefaults, JobScript, KeyGen,
-                         ResourceKind, ResourceOp, ScriptError, build_jobs, fold_resources, merge_scripts,
-                         resource_key)
+from umsim_model import (JOB_RESOURCES, SUCCESS_STATUSES, Job, JobDefaults, JobScript, KeyGen, ResourceKind,
+                         ResourceOp, ScriptError, build_jobs, fold_resources, iso, merge_scripts, resource_key)
+from umsim_objects import (AGGR_C, CLUSTER_C, DS_C, FIELDS, GATEWAY_C, IGROUP_C, LUNS, PSL_C, SEP_C, SHARES, SVM_C,
+                           Plan, World, check_psl, check_sep, discovered_cluster, plan_delete, plan_lun_create,
+                           plan_patch, plan_share_create, plan_svm_create, reachable, seed_ops)
+from umsim_query import STRING, TIME, dotted, record_predicate, value_matcher
 from umsim_store import Store
 
 log = logging.getLogger("umsim")
@@ -147,30 +151,6 @@ def split_api_path(path: str) -> tuple[str, str] | None:
 # Query helpers: UM's filter syntax and paging
 # ---------------------------------------------------------------------------------------------------
 
-def _split_alternatives(expr: str) -> tuple[set[str], list[re.Pattern[str]]]:
-    """``a|b*`` -> ({"a"}, [regex for b*]); exact values are casefolded for set lookups."""
-    exact: set[str] = set()
-    patterns = []
-    for alt in expr.split("|"):
-        if "*" in alt:
-            patterns.append(re.compile(".*".join(re.escape(p) for p in alt.split("*")), re.I | re.S))
-        else:
-            exact.add(alt.casefold())
-    return exact, patterns
-
-
-def value_matcher(expr: str) -> Callable[[str | None], bool]:
-    """UM query syntax: ``a|b`` is OR, ``*`` a wildcard, case-insensitive; missing values never match."""
-    exact, patterns = _split_alternatives(expr)
-
-    def match(value: str | None) -> bool:
-        if value is None:
-            return False
-        return value.casefold() in exact or any(p.fullmatch(value) for p in patterns)
-
-    return match
-
-
 def parse_paging(query: Mapping[str, str], default_max: int | None) -> tuple[int | None, int]:
     """max_records (1..1000) and offset (>= 0); 400 with the parameter as target otherwise."""
     max_records: int | None = default_max
@@ -233,20 +213,14 @@ def _job_sort_key(name: str, now: float) -> Callable[[Job], Any]:
 
 
 def _job_predicate(name: str, expr: str, now: float) -> Callable[[Job], bool]:
-    """Filter predicate for one job field (see value_matcher for the syntax)."""
+    """Filter predicate for one job field (UM's query syntax, see umsim_query)."""
     get: Callable[[Job], str | None] = {
         "key": attrgetter("key"), "name": attrgetter("name"), "type": attrgetter("type"),
         "state": lambda j: j.state_at(now), "status": lambda j: j.status_at(now),
         "submit_time": attrgetter("submit_iso"), "complete_time": lambda j: j.complete_time_at(now),
         "parent_job_key": attrgetter("parent_key"),
     }[name]
-    exact, patterns = _split_alternatives(expr)
-    if not patterns:
-        def pred(j: Job) -> bool:
-            value = get(j)
-            return value is not None and value.casefold() in exact
-        return pred
-    match = value_matcher(expr)
+    match = value_matcher(expr, TIME if name in ("submit_time", "complete_time") else STRING, name)
     return lambda j: match(get(j))
 
 
@@ -262,11 +236,14 @@ class Simulator:
         self.config = config
         self.users = users
         self.keygen = KeyGen(store.host_id, store.has)
+        if store.fresh:
+            store.add((), seed_ops())
         self.counters = Counters()
         self.faults = FaultSet()
         self.rules = RuleSet()
         self.sleeper = Sleeper()
         self.control = ControlChannel(self)
+        self.gateway = Gateway(self)
         self.router = Router()
         self._build_routes()
 
@@ -277,11 +254,31 @@ class Simulator:
         r.add(JOB_ROUTE, {"GET": self.get_job})
         r.add("/admin/backup", {"POST": self.start_backup})
         for kind in JOB_RESOURCES:
-            r.add(kind.collection, {"GET": self._lister(kind), "POST": self._starter(kind, "create")})
-            r.add(kind.collection + "/{key}", {"GET": self._getter(kind), "PATCH": self._starter(kind, "modify"),
-                                               "DELETE": self._starter(kind, "delete")})
-        r.add(DATASOURCES.collection, {"GET": self._lister(DATASOURCES), "POST": self.create_datasource})
-        r.add(DATASOURCES.collection + "/{key}", {"GET": self._getter(DATASOURCES)})
+            modelled = kind.collection in (LUNS, SHARES)
+            lister = self._object_lister(kind.collection) if kind.collection in FIELDS else self._lister(kind)
+            getter = (self._object_getter(kind.collection, kind.noun) if kind.collection in FIELDS
+                      else self._getter(kind))
+            create = (self._object_starter(kind, "create") if kind.collection in (LUNS, SHARES, SVM_C)
+                      else self._starter(kind, "create"))
+            r.add(kind.collection, {"GET": lister, "POST": create})
+            r.add(kind.collection + "/{key}", {
+                "GET": getter,
+                "PATCH": self._object_starter(kind, "modify") if modelled else self._starter(kind, "modify"),
+                "DELETE": self._object_starter(kind, "delete") if modelled else self._starter(kind, "delete")})
+        for collection, noun in ((CLUSTER_C, "cluster"), (AGGR_C, "aggregate"), (IGROUP_C, "igroup")):
+            r.add(collection, {"GET": self._object_lister(collection)})
+            r.add(collection + "/{key}", {"GET": self._object_getter(collection, noun)})
+        for collection, noun in ((PSL_C, "performance service level"), (SEP_C, "storage efficiency policy")):
+            create, patch, delete = self._catalog_handlers(collection, noun)
+            r.add(collection, {"GET": self._object_lister(collection), "POST": create})
+            r.add(collection + "/{key}", {"GET": self._object_getter(collection, noun), "PATCH": patch,
+                                          "DELETE": delete})
+        r.add(DS_C, {"GET": self._object_lister(DS_C), "POST": self.create_datasource})
+        r.add(DS_C + "/{key}", {"GET": self._object_getter(DS_C, "datasource"), "PATCH": self.patch_datasource,
+                                "DELETE": self.delete_datasource})
+        r.add(GATEWAY_C, {"GET": self._object_lister(GATEWAY_C)})
+        for template, methods in self.gateway.routes().items():
+            r.add(template, methods)
         r.add(DISCOVER_ROUTE, {"POST": self.rediscover_datasource})
         r.add("/storage-provider/data-placement", {"POST": self.data_placement})
 
@@ -512,9 +509,9 @@ class Simulator:
             raise ApiError(400, "invalid_parameter", exc.message, exc.target) from None
 
     def _create_job(self, call: Call, body: dict[str, Any] | None, defaults: JobDefaults,
-                    change: Callable[[Job], ResourceOp] | None) -> Job:
+                    change: Callable[[Job], ResourceOp] | None, script: JobScript | None = None) -> Job:
         """Create the job (and the resource change it will make when it succeeds); return it."""
-        script = self._script(call, body)
+        script = script or self._script(call, body)
         jobs = build_jobs(script, defaults, self.keygen, time.time())
         job = jobs[0]
         ops = [change(job)] if change is not None else []
@@ -523,24 +520,26 @@ class Simulator:
         return job
 
     def _start(self, call: Call, body: dict[str, Any] | None, defaults: JobDefaults,
-               change: Callable[[Job], ResourceOp] | None) -> web.Response:
+               change: Callable[[Job], ResourceOp] | None, script: JobScript | None = None) -> web.Response:
         """Create the job; answer 202 with its key and link, the shape most job-starting calls use."""
-        job = self._create_job(call, body, defaults, change)
+        job = self._create_job(call, body, defaults, change, script)
         href = f"/api/management-server/jobs/{job.key}"
         return json_response({"job": {"key": job.key, "_links": {"self": {"href": href}}}}, status=202)
 
+    @staticmethod
+    def _delete_body(call: Call) -> dict[str, Any]:
+        force = call.request.query.get("force")
+        if force is not None and force.lower() not in ("true", "false"):
+            raise ApiError(400, "invalid_parameter", "force must be true or false.", "force")
+        return {}
+
     def _starter(self, kind: ResourceKind, action: str) -> Handler:
+        """Job-starting writes of collections kept as written (access endpoints; SVM PATCH/DELETE)."""
         verb = {"create": "Create", "modify": "Modify", "delete": "Delete"}[action]
         op_name = {"create": "create", "modify": "patch", "delete": "delete"}[action]
 
         async def start(call: Call) -> web.Response:
-            if action == "delete":
-                force = call.request.query.get("force")
-                if force is not None and force.lower() not in ("true", "false"):
-                    raise ApiError(400, "invalid_parameter", "force must be true or false.", "force")
-                body: dict[str, Any] = {}
-            else:
-                body = await read_json_object(call.request)
+            body = self._delete_body(call) if action == "delete" else await read_json_object(call.request)
             key = call.params.get("key") or resource_key(self.store.cluster_uuid, kind)
             defaults = JobDefaults(name=f"{verb} {kind.noun}", type=f"{kind.type_stem}_{action}", verb=verb,
                                    noun=kind.noun, result_name=kind.result_name, result_value=key)
@@ -556,6 +555,55 @@ class Simulator:
 
         return start
 
+    def world(self, at: float | None = None) -> World:
+        return World(self.store.ops_for, time.time() if at is None else at)
+
+    @staticmethod
+    def _new_key(cluster_uuid: str, kind: str) -> str:
+        return f"{cluster_uuid}:type={kind},uuid={uuid.uuid4()}"
+
+    def _object_starter(self, kind: ResourceKind, action: str) -> Handler:
+        """Writes of the object model (LUNs, file shares, SVM creation): checked, then a job that does them.
+
+        A body UM would refuse answers 400 and starts nothing.  A write that UM accepts but cannot carry
+        out (a duplicate name, a size that would shrink) starts a job that ends in error with the reason in
+        task_reports[].failure_reason, and changes nothing.
+        """
+        verb = {"create": "Create", "modify": "Modify", "delete": "Delete"}[action]
+
+        async def start(call: Call) -> web.Response:
+            body = self._delete_body(call) if action == "delete" else await read_json_object(call.request)
+            script = self._script(call, body)
+            now = time.time()
+            world = self.world(now)
+            plan: Plan
+            if action == "create":
+                planner = {LUNS: plan_lun_create, SHARES: plan_share_create, SVM_C: plan_svm_create}[kind.collection]
+                plan = planner(world, body, self.world(now + script.duration), self._new_key)
+            elif action == "modify":
+                plan = plan_patch(world, kind.collection, call.params["key"], body)
+            else:
+                plan = plan_delete(world, kind.collection, call.params["key"])
+            defaults = JobDefaults(name=f"{verb} {kind.noun}", type=f"{kind.type_stem}_{action}", verb=verb,
+                                   noun=kind.noun)
+            if plan.failure is not None:
+                script = dataclasses.replace(script, status="error", state="completed", results=None, tasks=(
+                    {"name": f"Validate {kind.noun} request", "description": f"Check the request to {verb.lower()}"
+                     f" the {kind.noun}", "status": "normal"},
+                    {"name": f"{verb} {kind.noun}", "description": f"{verb} the {kind.noun} on the cluster",
+                     "status": "error", "failure_reason": plan.failure}))
+            elif (script.results is None and script.state == "completed"
+                  and script.status in SUCCESS_STATUSES):
+                script = dataclasses.replace(script, results=tuple({"name": n, "value": v} for n, v in plan.results))
+
+            def change(job: Job) -> ResourceOp:
+                ok = job.final_state == "completed" and job.status in SUCCESS_STATUSES
+                return ResourceOp(kind.collection, plan.key, plan.op, plan.body, job.end if ok else None, job.key)
+
+            return self._start(call, body, defaults, change, script)
+
+        return start
+
     async def start_backup(self, call: Call) -> web.Response:
         # A backup needs no parameters, so an empty body is accepted here (and only here).
         body = await read_json_object(call.request, allow_empty=True)
@@ -564,30 +612,53 @@ class Simulator:
                                result_name="backupFileName", result_value=f"UM_9.16.0.N_backup_{stamp}.7z")
         return self._start(call, body, defaults, None)
 
-    # -- resources ---------------------------------------------------------------------------------
+    # -- reading collections -----------------------------------------------------------------------
     def _objects(self, kind: ResourceKind, prefix: str) -> list[dict[str, Any]]:
+        """Collections kept as written (access endpoints)."""
         objs = fold_resources(self.store.ops_for(kind.collection), time.time())
         return [{**obj, "_links": {"self": {"href": f"{prefix}{kind.collection}/{quote(k, safe='')}"}}}
                 for k, obj in objs.items()]
 
+    @staticmethod
+    def _page(call: Call, records: list[dict[str, Any]], base: str,
+              fields: Mapping[str, str] | None) -> web.Response:
+        """Filters (UM's query syntax on dotted fields), order_by, paging and the envelope of a collection."""
+        query = call.request.query
+        max_records, offset = parse_paging(query, None)
+        for name in query:
+            if name in PAGING_PARAMS or name in IGNORED_PARAMS:
+                continue
+            if fields is None:
+                m = value_matcher(query[name], STRING, name)
+                records = [r for r in records if m(r.get(name) if not isinstance(r.get(name), (dict, list)) else None)]
+                continue
+            if name not in fields:
+                raise ApiError(400, "invalid_parameter",
+                               f"'{name}' is not a field of {base}; fields: {', '.join(sorted(fields))}.", name)
+            pred = record_predicate(name, query[name], fields[name])
+            records = [r for r in records if pred(r)]
+        allowed = set(fields) if fields is not None else {k for r in records for k in r} | {"key", "name"}
+        order = parse_order_by(query.get("order_by"), allowed, [])
+
+        def sort_key(name: str) -> Callable[[dict[str, Any]], Any]:
+            def key(r: dict[str, Any]) -> Any:
+                value = dotted(r, name)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    return (0, value, "")
+                return (1 if value is not None else 2, 0, str(value).casefold() if value is not None else "")
+            return key
+
+        for name, desc in reversed(order):
+            records.sort(key=sort_key(name), reverse=desc)
+        page = records[offset:offset + max_records] if max_records is not None else records[offset:]
+        links = collection_links(len(records), offset, len(page), max_records, base, query,
+                                 call.request.rel_url.raw_query_string)
+        return json_response({"records": page, "num_records": len(page), "total_records": len(records),
+                              "_links": links})
+
     def _lister(self, kind: ResourceKind) -> Handler:
         async def list_resources(call: Call) -> web.Response:
-            query = call.request.query
-            max_records, offset = parse_paging(query, None)
-            records = self._objects(kind, call.prefix)
-            for name in query:
-                if name in PAGING_PARAMS or name in IGNORED_PARAMS:
-                    continue
-                m = value_matcher(query[name])
-                records = [r for r in records if m(None if r.get(name) is None else str(r.get(name)))]
-            order = parse_order_by(query.get("order_by"), {k for r in records for k in r} | {"key", "name"}, [])
-            for name, desc in reversed(order):
-                records.sort(key=lambda r: str(r.get(name, "")).casefold(), reverse=desc)
-            page = records[offset:offset + max_records] if max_records is not None else records[offset:]
-            links = collection_links(len(records), offset, len(page), max_records, f"{call.prefix}{kind.collection}",
-                                     query, call.request.rel_url.raw_query_string)
-            return json_response({"records": page, "num_records": len(page), "total_records": len(records),
-                                  "_links": links})
+            return self._page(call, self._objects(kind, call.prefix), f"{call.prefix}{kind.collection}", None)
         return list_resources
 
     def _getter(self, kind: ResourceKind) -> Handler:
@@ -599,45 +670,161 @@ class Simulator:
             raise ApiError(404, "not_found", f"{kind.noun} with key '{key}' not found.", "key")
         return get_resource
 
+    def _object_lister(self, collection: str) -> Handler:
+        async def list_objects(call: Call) -> web.Response:
+            records = self.world().records(collection, call.prefix)
+            return self._page(call, records, f"{call.prefix}{collection}", FIELDS[collection])
+        return list_objects
+
+    def _object_getter(self, collection: str, noun: str) -> Handler:
+        async def get_object(call: Call) -> web.Response:
+            key = call.params["key"]
+            for record in self.world().records(collection, call.prefix):
+                if record.get("key") == key:
+                    return json_response(record)
+            raise ApiError(404, "entity_not_found", f"No {noun} with key '{key}'.", "key")
+        return get_object
+
+    # -- datasources (synchronous; discovery runs in the background, derived from time) -------------
+    def _datasource(self, key: str) -> dict[str, Any]:
+        ds = self.world().datasources.get(key)
+        if ds is None:
+            raise ApiError(404, "entity_not_found", f"No datasource with key '{key}'.", "key")
+        return ds
+
     async def create_datasource(self, call: Call) -> web.Response:
-        """Synchronous: 201 with the datasource (no job), like UM's POST /admin/datasources/clusters."""
+        """201 with the datasource at once; its operation shows the discovery, which ends after a while."""
         body = await read_json_object(call.request)
+        extra = sorted(set(body) - {"address", "port", "protocol", "username", "password"})
+        if extra:
+            raise ApiError(400, "invalid_parameter", f"Unknown field(s): {', '.join(extra)}.", extra[0])
         address = body.get("address")
-        if not isinstance(address, str) or not address:
+        if not isinstance(address, str) or not address.strip():
             raise ApiError(400, "invalid_parameter", "'address' (cluster management address) is required.",
                            "address")
-        if any(o.get("address") == address for o in self._objects(DATASOURCES, call.prefix)):
+        live = self.world().datasources.values()
+        if any(o["address"] == address and not o.get("deleting_since") for o in live):
             raise ApiError(409, "conflict", f"A datasource for '{address}' already exists.", "address")
-        key = resource_key(self.store.cluster_uuid, DATASOURCES)
-        stored = {"key": key, "name": body.get("name") or address, "address": address, "port": body.get("port", 443),
-                  **{k: v for k, v in body.items()
-                     if k not in ("key", "password", "_links", "name", "address", "port")}}
-        self.store.add((), [ResourceOp(DATASOURCES.collection, key, "create", stored, time.time())])
-        href = f"{call.prefix}{DATASOURCES.collection}/{quote(key, safe='')}"
-        return json_response({**stored, "_links": {"self": {"href": href}}}, status=201)
+        for name in ("username", "password"):
+            if not isinstance(body.get(name), str) or not body[name]:
+                raise ApiError(400, "invalid_parameter", f"'{name}' is required.", name)
+        port = body.get("port", 443)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ApiError(400, "invalid_parameter", "'port' must be an integer 1..65535.", "port")
+        if body.get("protocol", "https") != "https":
+            raise ApiError(400, "invalid_parameter", "'protocol' must be https.", "protocol")
+        now = time.time()
+        cluster = discovered_cluster(address)
+        record = {"key": cluster["key"], "address": address, "port": port, "protocol": "https",
+                  "username": body["username"], "created": now, "discover_end": now + self.config.discovery,
+                  "reachable": reachable(address), "cluster": cluster}
+        self.store.add((), [ResourceOp(DS_C, record["key"], "create", record, now)])
+        return json_response(self.world(now).render(DS_C, record, call.prefix), status=201)
+
+    async def patch_datasource(self, call: Call) -> web.Response:
+        """Only the credentials change; the password is never read back."""
+        ds = self._datasource(call.params["key"])
+        body = await read_json_object(call.request)
+        extra = sorted(set(body) - {"username", "password"})
+        if extra:
+            raise ApiError(400, "invalid_parameter",
+                           f"Only username and password of a datasource can change; not {', '.join(extra)}.",
+                           extra[0])
+        if not body:
+            raise ApiError(400, "invalid_parameter", "Give 'username' and/or 'password' to change.", "body")
+        for name, value in body.items():
+            if not isinstance(value, str) or not value:
+                raise ApiError(400, "invalid_parameter", f"'{name}' must be a non-empty string.", name)
+        now = time.time()
+        change = {"username": body["username"]} if "username" in body else {}
+        self.store.add((), [ResourceOp(DS_C, ds["key"], "patch", change, now)])
+        return json_response(self.world(now).render(DS_C, {**ds, **change}, call.prefix))
+
+    async def delete_datasource(self, call: Call) -> web.Response:
+        """200 at once; the record shows the deletion in progress, then it (and its cluster) is gone."""
+        ds = self._datasource(call.params["key"])
+        if ds.get("deleting_since") is not None:
+            raise ApiError(409, "conflict", "The datasource is already being removed.", "key")
+        now = time.time()
+        self.store.add((), [ResourceOp(DS_C, ds["key"], "patch", {"deleting_since": now}, now),
+                            ResourceOp(DS_C, ds["key"], "delete", {}, now + self.config.discovery)])
+        return json_response(self.world(now).render(DS_C, {**ds, "deleting_since": now}, call.prefix))
 
     async def rediscover_datasource(self, call: Call) -> web.Response:
         """Rediscovery starts a job but answers 200 {"operationId": <job key>}, not 202 {"job": ...}, as UM does."""
         body = await read_json_object(call.request, allow_empty=True)
         key = call.params["key"]
-        found = [o for o in self._objects(DATASOURCES, call.prefix) if o["key"] == key]
-        if not found:
+        ds = self.world().datasources.get(key)
+        if ds is None:
             raise ApiError(404, "not_found", f"Datasource with key '{key}' not found.", "key")
-        defaults = JobDefaults(name=f"Discover cluster {found[0].get('name') or key}", type="datasource_discover",
+        name = self.world().render(DS_C, ds, call.prefix)["name"]
+        defaults = JobDefaults(name=f"Discover cluster {name}", type="datasource_discover",
                                verb="Discover", noun="cluster")
         job = self._create_job(call, body, defaults, None)
         return json_response({"operationId": job.key}, status=200)
 
+    # -- performance service levels and storage efficiency policies (synchronous) ------------------
+    def _catalog_handlers(self, collection: str, noun: str) -> tuple[Handler, Handler, Handler]:
+        check = check_psl if collection == PSL_C else check_sep
+
+        def current(world: World) -> dict[str, dict[str, Any]]:
+            return world.psls if collection == PSL_C else world.seps
+
+        def same_name(world: World, name: str, skip: str | None) -> None:
+            if any(o["name"].casefold() == name.casefold() and o["key"] != skip for o in current(world).values()):
+                raise ApiError(409, "conflict", f"A {noun} named '{name}' already exists.", "name")
+
+        def guarded(world: World, key: str, verb: str) -> dict[str, Any]:
+            obj = current(world).get(key)
+            if obj is None:
+                raise ApiError(404, "entity_not_found", f"No {noun} with key '{key}'.", "key")
+            if obj.get("system_defined"):
+                raise ApiError(400, "system_defined", f"'{obj['name']}' is a system-defined {noun}: it cannot be"
+                               f" {verb}; make a new one instead.", "key")
+            field = "psl_key" if collection == PSL_C else "sep_key"
+            count = world.workload_count(field, key)
+            if count:
+                raise ApiError(409, "in_use", f"'{obj['name']}' is in use by {count} workload(s): it cannot be"
+                               f" {verb} until none uses it.", "key")
+            return obj
+
+        async def create(call: Call) -> web.Response:
+            body = await read_json_object(call.request)
+            world = self.world()
+            record = check(body, None)
+            same_name(world, record["name"], None)
+            stamp = iso(world.now)
+            record = {"key": str(uuid.uuid4()), **record, "system_defined": False, "create_time": stamp,
+                      "update_time": stamp}
+            self.store.add((), [ResourceOp(collection, record["key"], "create", record, world.now)])
+            return json_response(self.world(world.now).render(collection, record, call.prefix), status=201)
+
+        async def patch(call: Call) -> web.Response:
+            body = await read_json_object(call.request)
+            world = self.world()
+            obj = guarded(world, call.params["key"], "changed")
+            change = check(body, obj)
+            if "name" in body:
+                same_name(world, change["name"], obj["key"])
+            change = {k: v for k, v in change.items() if k in body or k in ("iops", "latency")}
+            change["update_time"] = iso(world.now)
+            self.store.add((), [ResourceOp(collection, obj["key"], "patch", change, world.now)])
+            return json_response(self.world(world.now).render(collection, {**obj, **change}, call.prefix))
+
+        async def delete(call: Call) -> web.Response:
+            world = self.world()
+            obj = guarded(world, call.params["key"], "deleted")
+            self.store.add((), [ResourceOp(collection, obj["key"], "delete", {}, world.now)])
+            return json_response({})
+
+        return create, patch, delete
+
     async def data_placement(self, call: Call) -> web.Response:
         """202 with an aggregate recommendation: a 202 that is *not* a job, clients must not wait on it."""
         body = await read_json_object(call.request)
-        agg_uuid = str(uuid.uuid4())
-        key = f"{self.store.cluster_uuid}:type=aggregate,uuid={agg_uuid}"
-        aggregate = {
-            "key": key, "uuid": agg_uuid, "name": "aggr1_node1",
-            "cluster": {"key": f"{self.store.cluster_uuid}:type=cluster,uuid={self.store.cluster_uuid}",
-                        "name": "cluster1"},
-            "requested": {k: v for k, v in body.items() if k != "password"},
-            "_links": {"self": {"href": f"/api/datacenter/storage/aggregates/{quote(key, safe='')}"}},
-        }
+        # The recommendation is the seeded cluster1's aggr1 (umsim_seed), so its key can be used in writes.
+        world = self.world()
+        first = next(iter(world.aggregates.values()))
+        aggregate = {**world.render(AGGR_C, first, "/api"),
+                     "requested": {k: v for k, v in body.items() if k != "password"}}
         return json_response(aggregate, status=202)

@@ -95,19 +95,37 @@ class Config:
 
     long_poll: str = "honour"
     latency: float = 0.0
+    discovery: float = 1.0            # seconds a datasource's discovery (or deletion) takes
+    ontap_job_retention: float = 300.0  # seconds ONTAP keeps a finished job before answering 404
+    clock_skew: dict[str, float] = field(default_factory=dict)  # cluster uuid or name -> seconds
 
     def as_dict(self) -> dict[str, Any]:
-        return {"long_poll": self.long_poll, "latency": self.latency}
+        return {"long_poll": self.long_poll, "latency": self.latency, "discovery": self.discovery,
+                "ontap_job_retention": self.ontap_job_retention, "clock_skew": dict(self.clock_skew)}
 
     def update(self, body: dict[str, Any]) -> None:
-        _check_fields(body, {"long_poll", "latency"}, "config")
+        _check_fields(body, {"long_poll", "latency", "discovery", "ontap_job_retention", "clock_skew"}, "config")
         if "long_poll" in body:
             if body["long_poll"] not in LONG_POLL_MODES:
                 raise ApiError(400, "invalid_parameter",
                                f"'long_poll' must be one of {', '.join(LONG_POLL_MODES)}", "long_poll")
         latency = _number(body["latency"], "latency", target="latency") if "latency" in body else self.latency
+        discovery = _number(body["discovery"], "discovery", target="discovery") if "discovery" in body \
+            else self.discovery
+        retention = (_number(body["ontap_job_retention"], "ontap_job_retention", target="ontap_job_retention")
+                     if "ontap_job_retention" in body else self.ontap_job_retention)
+        skew = self.clock_skew
+        if "clock_skew" in body:
+            raw = body["clock_skew"]
+            if not isinstance(raw, dict) or any(
+                    not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, (int, float))
+                    for k, v in raw.items()):
+                raise ApiError(400, "invalid_parameter",
+                               "'clock_skew' must map a cluster uuid or name to seconds (may be negative)",
+                               "clock_skew")
+            skew = {k: float(v) for k, v in raw.items()}
         self.long_poll = body.get("long_poll", self.long_poll)
-        self.latency = latency
+        self.latency, self.discovery, self.ontap_job_retention, self.clock_skew = latency, discovery, retention, skew
 
 
 @dataclass

@@ -458,7 +458,6 @@ JOB_RESOURCES: tuple[ResourceKind, ...] = (
                  "accessEndpointKey", "network_lif"),
     ResourceKind("/datacenter/svm/svms", "SVM", "provision_svm", "svmKey", "vserver"),
 )
-DATASOURCES = ResourceKind("/admin/datasources/clusters", "Cluster", "datasource_cluster", "clusterKey", "cluster")
 
 
 def resource_key(cluster_uuid: str, kind: ResourceKind) -> str:

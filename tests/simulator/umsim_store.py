@@ -39,6 +39,8 @@ class Store:
         self.ops: dict[str, list[ResourceOp]] = {}
         self._next_seq = 1
         self._next_op_seq = 1
+        #: True when this state dir is new: the simulator then writes its seed (see umsim_seed).
+        self.fresh = self.db.execute("SELECT 1 FROM meta WHERE k = 'host_id'").fetchone() is None
         self.host_id = int(self._meta("host_id", lambda: str(random.SystemRandom().randrange(2**60, 2**64))))
         self.cluster_uuid = self._meta("cluster_uuid", lambda: str(uuid.uuid4()))
         self._load()

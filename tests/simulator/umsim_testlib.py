@@ -9,6 +9,7 @@ inside the simulator fails the test that caused it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -21,6 +22,24 @@ import requests
 from umsim_launch import UMSIM, SimNotReady, SimProcess  # noqa: F401  pylint: disable=unused-import
 
 KEY_RE = re.compile(r"^-?[0-9a-f]+:-?[0-9a-f]+:-?[0-9a-f]+:-?[0-9a-f]+$")
+
+#: Seeded keys (docs/simulator-spec.md): cluster1's svm1 and the system-defined service level "Value".
+SVM1_KEY = "4ea7a442-86d1-11e0-ae1c-000000000001:type=vserver,uuid=4ea7a442-86d1-11e0-5e1c-000000000101"
+VALUE_PSL_KEY = "1b9e84ba-3f1c-4fa8-9f5c-000000000003"
+_names = itertools.count(1)
+
+
+def lun_body(name: str | None = None, size: int = 1 << 30, **extra: Any) -> dict[str, Any]:
+    """A LUN body UM takes (unique name unless given): svm1, service level Value, size in bytes."""
+    return {"name": name or f"lun{next(_names)}", "os_type": "linux", "svm": {"key": SVM1_KEY},
+            "space": {"size": size}, "performance_service_level": {"key": VALUE_PSL_KEY}, **extra}
+
+
+def share_body(name: str | None = None, size: int = 1 << 30, **extra: Any) -> dict[str, Any]:
+    """A file share body UM takes (unique name unless given)."""
+    return {"name": name or f"share{next(_names)}", "svm": {"key": SVM1_KEY}, "space": {"size": size},
+            "performance_service_level": {"key": VALUE_PSL_KEY}, **extra}
+
 
 PASSWORDS = {"operator": "Operator-pass-1", "storage_admin": "Storage-pass-1", "admin": "Admin-pass-1"}
 
@@ -57,8 +76,9 @@ class Sim(SimProcess):
     def start_job(self, script: dict[str, Any] | None = None, path: str = "/storage-provider/luns",
                   body: dict[str, Any] | None = None, user: str = "admin", method: str = "POST") -> str:
         headers = {"X-UMSim-Job": json.dumps(script)} if script is not None else {}
-        r = self.api(method, path, user=user, json={"name": "lun1", "size": 1} if body is None else body,
-                     headers=headers)
+        if body is None:
+            body = share_body() if path.endswith("/file-shares") else lun_body()
+        r = self.api(method, path, user=user, json=body, headers=headers)
         assert r.status_code == 202, r.text
         key = r.json()["job"]["key"]
         assert KEY_RE.match(key), key
@@ -80,7 +100,8 @@ class Sim(SimProcess):
     def reset(self) -> None:
         self.ctl("DELETE", "/faults")
         self.ctl("DELETE", "/rules")
-        self.ctl("POST", "/config", {"long_poll": "honour", "latency": 0})
+        self.ctl("POST", "/config", {"long_poll": "honour", "latency": 0, "discovery": 1.0,
+                                     "ontap_job_retention": 300, "clock_skew": {}})
         self.ctl("DELETE", "/counters")
 
     def stop(self, timeout: float = 15.0) -> int:

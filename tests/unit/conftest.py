@@ -30,7 +30,8 @@ def no_sleep(monkeypatch):
         raise RealSleepCalled("JobWaiter used the real clock: inject a FakeClock")
 
     # The waiter looks up time.time and time.sleep through its module's `time` when it is made.
-    monkeypatch.setattr(_waiter, "time", types.SimpleNamespace(time=forbidden_clock, sleep=forbidden))
+    monkeypatch.setattr(_waiter, "time", types.SimpleNamespace(time=forbidden_clock, monotonic=forbidden_clock,
+                                                               sleep=forbidden))
     monkeypatch.setattr(time, "sleep", forbidden)
     yield calls
     assert not calls, f"time.sleep was called {len(calls)} times"

@@ -21,7 +21,8 @@ import fnmatch
 import typing as t
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import JOBS_PATH, UMResponse
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMResponse
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import JOBS_PATH
 from ansible_collections.aiqum.jobs.plugins.module_utils import _errors
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMHTTPError
 
@@ -325,8 +326,8 @@ class FakeUM:
             answer = queue.pop(0)
             if isinstance(answer, Exception):
                 raise answer
-            status, data = answer
-            return UMResponse(status, data, {})
+            status, data, *headers = answer  # (status, data) or (status, data, headers)
+            return UMResponse(status, data, headers[0] if headers else {})
         if method == "GET" and path.startswith(JOBS_PATH + "/"):
             key = unquote(path[len(JOBS_PATH) + 1:])
             assert "/" not in path[len(JOBS_PATH) + 1:], "a job key was not percent-encoded"

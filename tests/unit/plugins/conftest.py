@@ -34,7 +34,7 @@ except ImportError:  # ansible-core 2.16 to 2.18: a module reads its arguments f
         finally:
             ansible_basic._ANSIBLE_ARGS = saved
 
-from ansible_collections.aiqum.jobs.plugins.module_utils import _module
+from ansible_collections.aiqum.jobs.plugins.module_utils import _module, _options
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
 from ansible_collections.aiqum.jobs.plugins.module_utils._waiter import JobWaiter
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, FakeClock, FakeUM
@@ -69,7 +69,7 @@ def um(monkeypatch, no_sleep):  # pylint: disable=unused-argument
             server.closed += 1
             super().close()
 
-    monkeypatch.setattr(_module, "UMClient", RecordingClient)
+    monkeypatch.setattr(_options, "UMClient", RecordingClient)
     monkeypatch.setattr(_module, "JobWaiter", functools.partial(JobWaiter, clock=clock, sleep=clock.sleep))
     yield server
     server.assert_scripted_used()  # at teardown: a scripted answer no request took fails the test

@@ -196,34 +196,26 @@ def _collection_imports() -> dict[str, t.Any]:
     folder is on sys.path: add the one this file lives under if the first import fails.
     """
     try:
-        from ansible_collections.aiqum.jobs.plugins.module_utils import _client, _errors, _report, _table
+        from ansible_collections.aiqum.jobs.plugins.module_utils import _errors, _options, _report, _retry, _table
         from ansible_collections.aiqum.jobs.plugins.plugin_utils import _job_watch
     except ImportError:
         here = Path(globals().get("__file__") or ".").resolve()
         if len(here.parents) < 8 or here.parents[6].name != "ansible_collections":
             raise
         sys.path.append(str(here.parents[7]))
-        from ansible_collections.aiqum.jobs.plugins.module_utils import _client, _errors, _report, _table
+        from ansible_collections.aiqum.jobs.plugins.module_utils import _errors, _options, _report, _retry, _table
         from ansible_collections.aiqum.jobs.plugins.plugin_utils import _job_watch
-    return {"client": _client, "errors": _errors, "table": _table, "report": _report, "watch": _job_watch}
+    return {"options": _options, "errors": _errors, "table": _table, "report": _report, "retry": _retry,
+            "watch": _job_watch}
 
 
 LOG = logging.getLogger("aiqum.jobs.um_jobs")
 SOURCE = "aiqum.jobs.um_jobs"
-# Terminal values of `state` by the job table (wire and prose style); matched case-insensitively by UM.
-ENDED_STATES = "completed|aborted|normal|error|partial_failures"
 FILTERS = ("type", "name", "status", "parent_job_key")
-JOBS_PATH = "/management-server/jobs"
-UNKNOWN = "unknown"  # the outcome of a listed job that the job table does not call finished
 
 
 class OptionError(ValueError):
     """An option of the source is unusable; the message names it and says what to give."""
-
-
-def _env(name: str) -> str | None:
-    value = os.environ.get(name)
-    return value if value is not None and value.strip() else None
 
 
 def _bool(name: str, value: t.Any) -> bool:
@@ -260,36 +252,27 @@ def _filter(name: str, value: t.Any) -> str | None:
 
 
 def read_options(args: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """Check the source's arguments (with UM_* environment fallbacks) and return them typed."""
-    known = {"hostname", "username", "password", "http_port", "validate_certs", "ca_path", "request_timeout",
-             "interval", "include_started", "state_file", "replay_window", "lookback", "page_size",
+    """Check the source's arguments and return them typed; the connection options (with their UM_* variables) are
+    read by the collection's one option reader, as for the modules and the lookup."""
+    reader = _collection_imports()["options"]
+    connection_names = set(reader.NAMES) | {a for o in reader.OPTIONS for a in o.aliases}
+    known = {"interval", "include_started", "state_file", "replay_window", "lookback", "page_size",
              "max_retry_delay", "fail_on_partial_failures", "warn_on_warning", *FILTERS}
     # ansible-rulebook adds its own keys (eda_feedback_queue, ...); ignore those, refuse our typos.
-    unknown = sorted(k for k in args if k not in known and not str(k).startswith("eda_"))
+    unknown = sorted(k for k in args if k not in known | connection_names and not str(k).startswith("eda_"))
     if unknown:
         raise OptionError(f"unknown option(s) {', '.join(map(str, unknown))} for {SOURCE}: the options are "
-                          f"{', '.join(sorted(known))}")
+                          f"{', '.join(sorted(known | set(reader.NAMES)))}")
+    try:
+        connection = reader.read_connection({k: v for k, v in args.items() if k in connection_names})
+    except _collection_imports()["errors"].UMConfigError as exc:
+        raise OptionError(str(exc)) from None
 
-    def arg(name: str, env: str | None = None) -> t.Any:
+    def arg(name: str) -> t.Any:
         value = args.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            value = _env(env) if env else None
-        return value
+        return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
-    opts: dict[str, t.Any] = {}
-    for name, env in (("hostname", "UM_HOSTNAME"), ("username", "UM_USERNAME"), ("password", "UM_PASSWORD")):
-        value = arg(name, env)
-        if value is None:
-            raise OptionError(f"{name} is required: give it in the source's arguments or set {env}")
-        opts[name] = str(value)
-    port = arg("http_port", "UM_HTTP_PORT")
-    opts["http_port"] = None if port is None else _number("http_port", port, int, 1, 65535)
-    certs = arg("validate_certs", "UM_VALIDATE_CERTS")
-    opts["validate_certs"] = True if certs is None else _bool("validate_certs", certs)
-    ca_path = arg("ca_path", "UM_CA_PATH")
-    opts["ca_path"] = None if ca_path is None else os.path.expanduser(str(ca_path))
-    timeout = arg("request_timeout", "UM_REQUEST_TIMEOUT")
-    opts["request_timeout"] = 30.0 if timeout is None else _number("request_timeout", timeout, float, 1, 3600)
+    opts: dict[str, t.Any] = {"connection": connection}
     for name, default, kind, low, high in (
             ("interval", 15.0, float, 0.2, 86400), ("replay_window", 0.0, float, 0, 366 * 86400),
             ("lookback", 60.0, float, 0, 86400), ("page_size", 200, int, 1, 1000),
@@ -309,6 +292,25 @@ def read_options(args: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return opts
 
 
+class _SecretFilter(logging.Filter):
+    """Masks the source's secrets (the password, in every form a server may echo it) in every log record."""
+
+    def __init__(self, secrets: t.Any) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        masked = self.secrets.mask(text)
+        if record.exc_info:
+            masked += "\n" + self.secrets.mask(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+            record.exc_text = None
+        if masked != text or record.args:
+            record.msg, record.args = masked, None
+        return True
+
+
 class Source:
     """The marks, the client and how one look turns into events; asyncio only in main()."""
 
@@ -320,7 +322,8 @@ class Source:
         self.report = mods["report"]
         self.watch = mods["watch"]
         self.errors = mods["errors"]
-        self.path = JOBS_PATH
+        self.retry_rule = mods["retry"]
+        self.path = self.table.JOBS_PATH
         lookback = opts["lookback"]
         self.marks = {"ended": self.watch.Mark("complete_time", lookback, clock=clock)}
         if opts["include_started"]:
@@ -345,7 +348,7 @@ class Source:
     def params(self, kind: str) -> dict[str, t.Any]:
         query = {k: v for k, v in self.opts["filters"].items() if v is not None}
         if kind == "ended":
-            query["state"] = ENDED_STATES
+            query["state"] = "|".join(self.table.ENDED_STATE_WORDS)
             query["order_by"] = "complete_time desc"
         else:
             query.pop("status", None)  # a starting job's status says nothing yet
@@ -354,15 +357,21 @@ class Source:
         return query
 
     def look(self, kind: str) -> t.Any:
-        """One look (blocking: run it in a thread). Raises the client's errors; then the mark has not moved."""
-        return self.marks[kind].look(self.client.iter_records(self.path, params=self.params(kind)))
+        """One look (blocking: run it in a thread). Raises the client's errors; then the mark has not moved.
+
+        For end events, a listed job counts only when the job table says it ended (the same rule as
+        um_job_wait): a prose WARNING without a complete_time is still running and is not marked as seen."""
+        records = self.client.iter_records(self.path, params=self.params(kind))
+        if kind == "ended":
+            records = (r for r in records if not isinstance(r, dict) or self.table.ended(r))
+        return self.marks[kind].look(records)
 
     def event(self, kind: str, job: dict) -> dict[str, t.Any]:
         table, report = self.table, self.report
         verdict = table.classify(job)
         outcome = action = None
         if kind == "ended":
-            outcome = verdict.outcome if verdict.terminal else UNKNOWN
+            outcome = verdict.outcome if verdict.terminal else self.table.UNKNOWN
             action = table.action_for(outcome, self.opts["fail_on_partial_failures"], self.opts["warn_on_warning"])
         reasons = table.failure_reasons(job)
         if kind == "ended":
@@ -382,29 +391,32 @@ class Source:
     def state(self) -> dict[str, t.Any]:
         return {"source": SOURCE, **{kind: mark.to_dict() for kind, mark in self.marks.items()}}
 
-    def describe_error(self, exc: BaseException) -> tuple[str, bool]:
-        """(one-line reason, whether waiting can help)."""
-        errors = self.errors
-        if isinstance(exc, errors.UMHTTPError):
-            return str(exc), exc.status not in (400, 401, 403, 404, 405)
-        if isinstance(exc, (errors.UMConfigError, errors.UMTLSError)):
-            return str(exc), False
-        if isinstance(exc, errors.UMError):
-            return str(exc), True
-        return f"{exc.__class__.__name__}: {exc}", True
+    def retry(self, exc: BaseException, ever_ok: bool, failures: int) -> t.Any:
+        """Whether to look again after the client's error `exc`, and when: the collection's one retry rule
+        (the modules' waiter asks the same), paced from `interval` up to `max_retry_delay`."""
+        decision = self.retry_rule.decide(exc, failures, "GET", bool(getattr(exc, "sent", False)),
+                                          auth_worked=ever_ok, auth_failures=self.auth_failures,
+                                          base=self.opts["interval"], cap=self.opts["max_retry_delay"])
+        if decision.retry and getattr(exc, "status", None) == 401:
+            self.auth_failures += 1
+        return decision
+
+    auth_failures = 0
 
 
 async def main(queue: asyncio.Queue[t.Any], args: dict[str, t.Any]) -> None:
     """Look at UM's job list every `interval` seconds and put one event per job that ended."""
     mods = _collection_imports()
-    watch = mods["watch"]
+    watch, errors = mods["watch"], mods["errors"]
     try:
         opts = read_options(args)
-        client = mods["client"].UMClient(
-            opts["hostname"], opts["username"], opts["password"], port=opts["http_port"],
-            validate_certs=opts["validate_certs"], ca_path=opts["ca_path"], request_timeout=opts["request_timeout"])
+        connection = opts["connection"]
+        LOG.addFilter(_SecretFilter(connection.secrets))
+        for warning in connection.warnings():
+            LOG.warning("%s", warning)
+        client = connection.client()
         source = Source(opts, client, mods)
-    except (OptionError, watch.StateError, mods["errors"].UMError) as exc:
+    except (OptionError, watch.StateError, errors.UMError) as exc:
         # One line that says what to do; ansible-rulebook then stops with this source's error.
         raise SystemExit(f"{SOURCE}: {exc}") from None
     pacer = watch.Pacer(opts["interval"], opts["max_retry_delay"], time.monotonic)
@@ -433,19 +445,28 @@ async def main(queue: asyncio.Queue[t.Any], args: dict[str, t.Any]) -> None:
                         saved = state
             except watch.StateError as exc:
                 raise SystemExit(f"{SOURCE}: {exc}") from None
-            except Exception as exc:  # pylint: disable=broad-exception-caught
-                reason, may_heal = source.describe_error(exc)
-                if not may_heal and not ever_ok:
+            except errors.UMError as exc:
+                # Only the client's errors are looked at again; anything else is a fault of this source and ends
+                # it below, with its traceback in the log.
+                reason = connection.secrets.mask(str(exc))
+                decision = source.retry(exc, ever_ok, pacer.failures + 1)
+                if not decision.retry:
                     raise SystemExit(f"{SOURCE}: {reason}") from None
-                delay = pacer.failed()
-                LOG.warning("look %d failed: %s; nothing is lost, next look in %gs", pacer.failures,
+                pacer.failed()
+                delay = decision.delay
+                LOG.warning("look %d failed: %s; nothing is lost, next look in %.1fs", pacer.failures,
                             reason.rstrip("."), delay)
                 await asyncio.sleep(delay)
                 continue
+            except Exception:
+                LOG.exception("%s stopped on an unexpected error (a fault of the event source: please report it)",
+                              SOURCE)
+                raise
             if pacer.failures:
                 LOG.warning("Unified Manager answers again after %d failed look(s); what ended meanwhile "
                             "is reported now", pacer.failures)
             ever_ok = True
+            source.auth_failures = 0  # a source runs for weeks: each recovery earns its own few tries
             await asyncio.sleep(pacer.ok())
     finally:
         client.close()

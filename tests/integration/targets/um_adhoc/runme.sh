@@ -81,9 +81,19 @@ expect_result() {  # expect_result EXPR: EXPR on the last result is true
     [ "$(result "$1")" = "True" ] || fail "not true on the result: $1"
 }
 
+# A LUN body UM takes: the simulator's seeded svm1 (cluster1) and service level "Value", size in bytes.
+SVM1_KEY="4ea7a442-86d1-11e0-ae1c-000000000001:type=vserver,uuid=4ea7a442-86d1-11e0-5e1c-000000000101"
+VALUE_PSL_KEY="1b9e84ba-3f1c-4fa8-9f5c-000000000003"
+export SVM1_KEY VALUE_PSL_KEY
+
+lun_body() {  # lun_body LUN_NAME: the JSON body of a LUN creation
+    printf '{"name": "%s", "os_type": "linux", "svm": {"key": "%s"}, "space": {"size": 1073741824}, "performance_service_level": {"key": "%s"}}' \
+        "$1" "$SVM1_KEY" "$VALUE_PSL_KEY"
+}
+
 start_job() {  # start_job LUN_NAME: start a LUN creation ad hoc with um_request; prints the job key
     adhoc "start-$1" 0 -m aiqum.jobs.um_request \
-        -a "{\"method\": \"POST\", \"path\": \"/storage-provider/luns\", \"body\": {\"name\": \"$1\"}}"
+        -a "{\"method\": \"POST\", \"path\": \"/storage-provider/luns\", \"body\": $(lun_body "$1")}"
     expect "localhost | CHANGED"
     expect_not "$UM_PASSWORD" "the password"
     result "r['job_key']"
@@ -93,7 +103,9 @@ start_scripted() {  # start_scripted LUN_NAME SCRIPT: start a LUN creation whose
     "$PYTHON" - "$1" "$2" <<'PY'
 import base64, json, os, ssl, sys, urllib.error, urllib.request
 req = urllib.request.Request(os.environ["UM_SIM_URL"] + "/api/storage-provider/luns", method="POST",
-                             data=json.dumps({"name": sys.argv[1]}).encode())
+                             data=json.dumps({"name": sys.argv[1], "os_type": "linux", "svm": {"key": os.environ["SVM1_KEY"]},
+                                              "space": {"size": 1 << 30},
+                                              "performance_service_level": {"key": os.environ["VALUE_PSL_KEY"]}}).encode())
 req.add_header("Content-Type", "application/json")
 req.add_header("X-UMSim-Job", sys.argv[2])
 token = base64.b64encode(f"{os.environ['UM_USERNAME']}:{os.environ['UM_PASSWORD']}".encode()).decode()

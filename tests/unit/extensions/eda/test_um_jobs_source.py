@@ -10,12 +10,14 @@ import datetime as dt
 import importlib.util
 import json
 import logging
+import re
 import types
 from pathlib import Path
 
 import pytest
 
-from ansible_collections.aiqum.jobs.plugins.module_utils import _client
+from ansible_collections.aiqum.jobs.plugins.module_utils import _options
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import JOBS_PATH
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMHTTPError, UMTLSError
 
 SOURCE_FILE = Path(__file__).resolve().parents[4] / "extensions" / "eda" / "plugins" / "event_source" / "um_jobs.py"
@@ -63,7 +65,7 @@ class FakeClient:
         self.closed = False
 
     def iter_records(self, path, params=None):
-        assert path == _client.JOBS_PATH
+        assert path == JOBS_PATH
         self.calls.append(dict(params))
         if self.script:
             failure = self.script.pop(0)
@@ -88,22 +90,26 @@ def test_options_come_from_the_environment_and_are_checked(src, monkeypatch, tmp
     opts = src.read_options({"hostname": "", "type": ["provision_lun_create", "provision_file_share_*"],
                              "name": "Create LUN", "interval": "5", "include_started": "true",
                              "state_file": str(tmp_path / "s.json"), "eda_feedback_queue": object()})
-    assert opts["hostname"] == "um.example.com" and opts["http_port"] == 8443 and opts["validate_certs"] is True
+    conn = opts["connection"]
+    assert conn.hostname == "um.example.com" and conn.http_port == 8443 and conn.validate_certs is True
     assert opts["interval"] == 5.0 and opts["include_started"] is True and opts["page_size"] == 200
     assert opts["filters"] == {"type": "provision_lun_create|provision_file_share_*", "name": "Create LUN",
                                "status": None, "parent_job_key": None}
     defaults = src.read_options({"hostname": "h", "username": "u", "password": "p", "status": "", "type": []})
-    assert defaults["validate_certs"] is True and defaults["state_file"] is None
+    assert defaults["connection"].validate_certs is True and defaults["state_file"] is None
     assert defaults["filters"] == dict.fromkeys(("type", "name", "status", "parent_job_key"))
 
 
 @pytest.mark.parametrize("args, message", [
-    ({}, "hostname is required: give it in the source's arguments or set UM_HOSTNAME"),
-    ({"hostname": "h", "username": "u"}, "password is required"),
+    ({}, "missing hostname (or UM_HOSTNAME), username (or UM_USERNAME), password (or UM_PASSWORD)"),
+    ({"hostname": "h", "username": "u"}, "missing password (or UM_PASSWORD)"),
     ({"hostname": "h", "username": "u", "password": "p", "intervall": 5}, "unknown option(s) intervall"),
     ({"hostname": "h", "username": "u", "password": "p", "page_size": 5000}, "page_size must be a number from 1 to 1000"),
     ({"hostname": "h", "username": "u", "password": "p", "interval": "often"}, "interval must be a number"),
-    ({"hostname": "h", "username": "u", "password": "p", "validate_certs": "maybe"}, "validate_certs must be true or false"),
+    ({"hostname": "h", "username": "u", "password": "p", "validate_certs": "maybe"},
+     "validate_certs 'maybe' is not a boolean"),
+    ({"hostname": "h", "username": "u", "password": "p", "request_timeout": 0.01},
+     "request_timeout '0.01' is not a number of seconds from 0.1 to 3600"),
     ({"hostname": "h", "username": "u", "password": "p", "type": [{"a": 1}]}, "type must be a string or a list of strings"),
     ({"hostname": "h", "username": "u", "password": "p", "name": "a&max_records=1"}, "name must be a string"),
     ({"hostname": "h", "username": "u", "password": "p", "state_file": "/no/such/dir/s.json"}, "its folder does not exist"),
@@ -150,7 +156,8 @@ def test_the_list_is_filtered_and_ordered_by_um(src):
     source = src.Source(opts, FakeClient(), src._collection_imports())
     assert source.params("ended") == {
         "type": "provision_*", "status": "error|partial_failures", "parent_job_key": "p1",
-        "state": "completed|aborted|normal|error|partial_failures", "order_by": "complete_time desc",
+        "state": "completed|COMPLETED|aborted|ABORTED|normal|NORMAL|error|ERROR|partial_failures|PARTIAL_FAILURES|"
+                 "warning|WARNING", "order_by": "complete_time desc",
         "max_records": 50}
     assert source.params("started") == {
         "type": "provision_*", "parent_job_key": "p1", "order_by": "submit_time desc", "max_records": 50}
@@ -186,12 +193,13 @@ def test_main_reports_new_jobs_once_and_keeps_going_through_an_outage(src, monke
     _c, sleeps, events = run_main_with(src, monkeypatch, args, client, steps)
     assert [(e["key"], e["outcome"]) for e in events] == [("a", "error"), ("b", "normal"),
                                                           ("during", "partial_failures")]
-    # Looks every 10 s, 10 then 20 s after failures, back to 10 s after the recovery.
+    # Looks every 10 s; after failures the one retry rule's jittered backoff from the interval (5-10 s, then
+    # 10-20 s); back to 10 s after the recovery.
     assert sleeps[:2] == [pytest.approx(10, abs=0.5)] * 2
-    assert sleeps[3:5] == [10, 20] and sleeps[5] == pytest.approx(10, abs=0.5)
+    assert 5 <= sleeps[3] <= 10 <= sleeps[4] <= 20 and sleeps[5] == pytest.approx(10, abs=0.5)
     assert all(len(call) == 3 and call["max_records"] == 200 for call in client.calls)  # one list call per look
     assert "look 2 failed: GET /management-server/jobs: HTTP 503" in caplog.text
-    assert "nothing is lost, next look in 20s" in caplog.text
+    assert re.search(r"nothing is lost, next look in \d+\.\ds", caplog.text)
     assert "answers again after 2 failed look(s)" in caplog.text
     assert PASSWORD not in caplog.text and client.closed
     saved = json.loads(state.read_text())
@@ -205,7 +213,7 @@ def test_main_reports_new_jobs_once_and_keeps_going_through_an_outage(src, monke
 
 
 def run_main_with(src, monkeypatch, args, client, steps):
-    monkeypatch.setattr(_client, "UMClient", lambda *a, **kw: client)
+    monkeypatch.setattr(_options, "UMClient", lambda *a, **kw: client)
     sleeps: list[float] = []
     real_sleep = asyncio.sleep
 
@@ -253,7 +261,7 @@ def test_include_started_reports_starts_before_ends(src, monkeypatch):
 def test_a_first_look_that_cannot_heal_stops_with_one_line(src, monkeypatch, failure, text):
     client = FakeClient()
     client.script[:] = [failure]
-    monkeypatch.setattr(_client, "UMClient", lambda *a, **kw: client)
+    monkeypatch.setattr(_options, "UMClient", lambda *a, **kw: client)
     with pytest.raises(SystemExit) as err:
         asyncio.run(src.main(asyncio.Queue(), dict(BASE)))
     assert str(err.value).startswith("aiqum.jobs.um_jobs: ") and text in str(err.value)
@@ -268,15 +276,78 @@ def test_after_a_good_look_even_401_is_retried(src, monkeypatch, caplog):
         c.jobs.append(job("later", T0 + 5, "error"))
 
     _c, sleeps, events = run_main_with(src, monkeypatch, dict(BASE), client, [lose_auth, lambda c: None])
-    assert sleeps[1] == 10 and [e["key"] for e in events] == ["later"]
+    assert 5 <= sleeps[1] <= 10 and [e["key"] for e in events] == ["later"]
     assert "look 1 failed" in caplog.text
 
 
 def test_bad_option_or_damaged_state_file_stops_with_one_line(src, monkeypatch, tmp_path):
-    monkeypatch.setattr(_client, "UMClient", FakeClient)
+    monkeypatch.setattr(_options, "UMClient", FakeClient)
     with pytest.raises(SystemExit, match="^aiqum.jobs.um_jobs: lookback must be a number"):
         asyncio.run(src.main(asyncio.Queue(), dict(BASE, lookback=-1)))
     state = tmp_path / "s.json"
     state.write_text(json.dumps({"format": 1, "ended": {"time_field": "complete_time", "seen": "x"}}))
     with pytest.raises(SystemExit, match="is damaged .*delete it to start from now"):
         asyncio.run(src.main(asyncio.Queue(), dict(BASE, state_file=str(state))))
+
+
+def test_a_prose_warning_with_a_complete_time_is_an_end_event(src, monkeypatch):
+    """Issue 18: the source kept its own list of ended states; a job ending in the prose state WARNING with a
+    complete_time never gave an event, while um_job_wait said it ended with status warning."""
+    client = FakeClient()
+    client.jobs[:] = [job("old", T0)]
+
+    def ends(c):
+        c.jobs.append(job("prose", T0 + 10, status="normal", state="WARNING"))
+        c.jobs.append(job("still", T0 + 10, state="warning", complete_time=None))
+
+    _c, _s, events = run_main_with(src, monkeypatch, dict(BASE), client, [ends, lambda c: None])
+    assert [(e["key"], e["outcome"], e["action"]) for e in events] == [("prose", "warning", "warn")]
+
+
+def test_401_after_good_looks_gets_two_more_tries_then_stops_naming_the_user(src, monkeypatch, caplog):
+    """Issue 18: the event source retried a 401 forever (directory services lock accounts)."""
+    client = FakeClient()
+    refused = UMHTTPError(401, "GET", "/management-server/jobs",
+                          hint="authentication failed for user 'eda' on um.example.com: check username and password")
+
+    def lose_auth(c):
+        c.script[:] = [refused] * 10
+
+    with pytest.raises(SystemExit) as err:
+        run_main_with(src, monkeypatch, dict(BASE), client, [lose_auth] + [lambda c: None] * 10)
+    assert "user 'eda' on um.example.com" in str(err.value) and "\n" not in str(err.value)
+    assert len(client.calls) == 1 + 3, "one good look, then the 401 and two more tries"
+
+
+def test_a_fault_of_the_source_ends_it_with_the_traceback_in_the_log(src, monkeypatch, caplog):
+    """Issue 18: a programming error was retried forever; only the client's errors are looked at again."""
+    client = FakeClient()
+
+    def broken(c):
+        c.script[:] = [KeyError("oops")]
+
+    with pytest.raises(KeyError):
+        run_main_with(src, monkeypatch, dict(BASE), client, [broken] + [lambda c: None] * 5)
+    assert "stopped on an unexpected error" in caplog.text and "Traceback" in caplog.text
+    assert len(client.calls) == 2
+
+
+def test_a_password_a_server_repeats_is_masked_in_the_log(src, monkeypatch, caplog):
+    """Issue 18: the event source logged a password that a server's error message repeated."""
+    client = FakeClient()
+
+    def echo(c):
+        c.script[:] = [UMHTTPError(503, "GET", "/management-server/jobs", um_message=f"login {PASSWORD} busy")]
+
+    run_main_with(src, monkeypatch, dict(BASE), client, [echo, lambda c: None])
+    assert "look 1 failed" in caplog.text and PASSWORD not in caplog.text and "login ******** busy" in caplog.text
+
+
+def test_retry_after_is_honoured_between_looks(src, monkeypatch):
+    client = FakeClient()
+
+    def busy(c):
+        c.script[:] = [UMHTTPError(503, "GET", "/management-server/jobs", retry_after=7)]
+
+    _c, sleeps, _e = run_main_with(src, monkeypatch, dict(BASE), client, [busy, lambda c: None, lambda c: None])
+    assert sleeps[1] == 7

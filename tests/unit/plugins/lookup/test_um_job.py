@@ -10,11 +10,14 @@ import pytest
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
 
+from ansible_collections.aiqum.jobs.plugins.module_utils import _options
+from ansible_collections.aiqum.jobs.plugins.module_utils._report import not_found_message
 from ansible_collections.aiqum.jobs.plugins.lookup import um_job as um_job_lookup
-from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMHTTPError
+from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMHTTPError, http_error
 
 K1 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 K2 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff5"
+K3 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff6"
 PASSWORD = "Lookup-pw-9x"
 
 
@@ -30,8 +33,11 @@ class FakeClient:
     def get_job(self, key):
         self.calls.append(("get_job", key))
         if key == K2:
-            raise UMHTTPError(404, "GET", f"/management-server/jobs/{key}", code="not_found",
-                              um_message="no such job", target="key")
+            raise http_error(404, "GET", f"/management-server/jobs/{key}", code="not_found",
+                             um_message="no such job", target="key")
+        if key == K3:
+            # A server that repeats the password in its error message (cut at 200 characters by the client).
+            raise UMHTTPError(500, "GET", f"/management-server/jobs/{key}", um_message="bad login " + PASSWORD)
         return {"key": key, "state": "completed", "status": "normal"}
 
     def iter_records(self, path, params, limit=None):
@@ -47,7 +53,7 @@ def lookup(monkeypatch):
     FakeClient.made = []
     for var in ("UM_HOSTNAME", "UM_USERNAME", "UM_PASSWORD", "UM_HTTP_PORT"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(um_job_lookup, "UMClient", FakeClient)
+    monkeypatch.setattr(_options, "UMClient", FakeClient)
     return lookup_loader.get("aiqum.jobs.um_job")
 
 
@@ -79,11 +85,40 @@ def test_connection_from_um_variables_and_aliases(lookup, monkeypatch):
 
 
 def test_unknown_key_fails_in_one_line_without_the_password(lookup):
+    """Issue 18: the lookup words a 404 as the modules do."""
     with pytest.raises(AnsibleLookupError) as err:
         lookup.run([K1, K2], variables={}, **CONN)
     text = str(err.value)
-    assert text.startswith("aiqum.jobs.um_job: GET /management-server/jobs/") and "HTTP 404" in text
+    assert text == f"aiqum.jobs.um_job: {not_found_message(K2)}"
     assert PASSWORD not in text and FakeClient.made[0].closed
+
+
+def test_a_password_the_server_repeats_is_masked(lookup):
+    """Issue 18: the lookup printed a password that a server's error message repeated."""
+    with pytest.raises(AnsibleLookupError) as err:
+        lookup.run([K3], variables={}, **CONN)
+    assert "bad login ********" in str(err.value) and PASSWORD not in str(err.value)
+
+
+def test_feature_flags_and_the_validate_certs_warning_as_for_modules(lookup, monkeypatch, tmp_path):
+    """Issue 18: the lookup had no feature_flags (so no trace) and no validate_certs warning."""
+    warned = []
+    monkeypatch.setattr(um_job_lookup, "display", type("D", (), {"warning": staticmethod(warned.append)}))
+    trace = tmp_path / "trace.log"
+    lookup.run([K1], variables={}, validate_certs=False, request_timeout=0.5,
+               feature_flags={"trace_apis": True, "trace_file": str(trace)}, **CONN)
+    (client,) = FakeClient.made
+    assert client.trace is not None and client.trace.path == str(trace)
+    assert client.args[3]["validate_certs"] is False and client.args[3]["request_timeout"] == 0.5
+    assert any("validate_certs is false" in w for w in warned) and any("trace_apis is on" in w for w in warned)
+
+
+def test_ranges_are_the_modules_ranges(lookup, monkeypatch):
+    with pytest.raises(AnsibleLookupError, match=r"request_timeout '0.01' is not a number of seconds from 0.1"):
+        lookup.run([K1], variables={}, request_timeout=0.01, **CONN)
+    monkeypatch.setenv("UM_HTTP_PORT", "70000")
+    with pytest.raises(AnsibleLookupError, match=r"UM_HTTP_PORT='70000' is not a TCP port"):
+        lookup.run([K1], variables={}, **CONN)
 
 
 def test_bad_key_and_missing_connection(lookup):

@@ -11,7 +11,8 @@ import socket
 
 import pytest
 
-from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient, check_api_path, check_hostname
+from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMClient
+from ansible_collections.aiqum.jobs.plugins.module_utils._paths import check_api_path, check_hostname
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMConfigError,
     UMConnectionError,
@@ -367,7 +368,7 @@ def test_a_ca_file_without_a_certificate_says_so(um, make_client, tmp_path):
 def test_a_get_that_times_out_on_every_try_says_how_long_in_all(um, make_client):
     um.script(Reply(None, hang=5))
     err = raises(UMConnectionError, make_client(request_timeout=0.3, read_retries=2).get, "/x")
-    assert "no answer within 0.3s (request_timeout) to any of 3 tries" in str(err)
+    assert "UM did not answer within 0.3s (request_timeout); tried 3 times in" in str(err)
     assert len(um.seen) == 3
     um.release.set()
 

@@ -31,7 +31,8 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._table import (
 
 def summarize(jobs, keys, pending=(), **switches):
     """The verdict over jobs as last seen, through the one summarize() every path uses."""
-    state = WaitState(keys=list(keys), started=0.0, deadline=60.0, pending=list(pending), jobs=dict(jobs))
+    state = WaitState(keys=list(keys), started=0.0, deadline=60.0, jobs=dict(jobs))
+    state.ended = {k: classify(j).outcome for k, j in jobs.items() if k not in pending and classify(j).terminal}
     return summarize_state(state, **switches)
 
 

@@ -12,7 +12,6 @@ import re
 import pytest
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
-    RETRY_AFTER_CAP,
     UMConfigError,
     UMConnectionError,
     UMHTTPError,
@@ -20,6 +19,7 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMTLSError,
 )
 from ansible_collections.aiqum.jobs.plugins.module_utils._report import summarize, timeout_message
+from ansible_collections.aiqum.jobs.plugins.module_utils._retry import RETRY_AFTER_CAP
 from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitOptions, WaitState
 from ansible_collections.aiqum.jobs.plugins.module_utils._table import ERROR, NOT_FOUND, SUCCESS, classify
 from ansible_collections.aiqum.jobs.plugins.module_utils._waiter import JobWaiter
@@ -328,13 +328,20 @@ def test_401_after_success_is_tolerated():
     assert classify(result.jobs[K1]).outcome == SUCCESS
 
 
-def test_401_that_persists_after_success_ends_at_the_deadline_with_the_error():
+def test_401_after_success_gets_two_more_tries_per_task_then_fails():
+    """Issue 18: a password that stops working mid-wait was retried until the timeout (22 failed logins in a 600 s
+    wait). Now: two more tries per task, counted across progress slices, then the task fails and says why."""
     clock, server = make([job(K1, 500.0)])
     server.outages = [(3.0, 1e9, lambda: http_error(401, JOB_PATH))]
-    result = run(clock, server, [K1], long_poll="never", timeout=60)
-    assert result.pending == [K1]
-    assert "401" in result.last_error
-    assert 60.0 <= result.elapsed <= 60.0 + LATENCY
+    began = clock()
+    waiter = JobWaiter(server, WaitOptions(timeout=600, long_poll="never"), clock=clock, sleep=clock.sleep)
+    state = waiter.start([K1])
+    with pytest.raises(UMHTTPError, match="not tried again") as caught:
+        while not state.done:
+            state = WaitState.resume(json.loads(json.dumps(waiter.run(state, until=clock() + 2).carry())), [K1])
+    assert caught.value.status == 401
+    assert state.auth_failures == 2, "two more tries, carried across the slices"
+    assert clock() - began < 30, "it did not ride out the timeout"
 
 
 @pytest.mark.parametrize("mode", ["auto", "never"])
@@ -462,7 +469,8 @@ def test_bad_wait_options_are_refused(opts, words):
 
 
 def test_the_real_clock_and_sleep_are_the_defaults_and_are_forbidden_here():
-    """JobWaiter's defaults are time.time and time.sleep; the no_sleep fixture turns both into failures."""
+    """JobWaiter's defaults are time.monotonic (time.time for what a state carries) and time.sleep; the no_sleep
+    fixture turns them into failures."""
     clock, server = make([job(K1, 5.0)])
     with pytest.raises(AssertionError, match="real clock"):
         JobWaiter(server, WaitOptions()).wait([K1])
@@ -537,22 +545,68 @@ def test_a_deadline_inside_a_list_round_keeps_what_was_seen():
 
 
 def test_a_state_carried_between_runs_goes_on_where_it_stopped():
-    """The waiter's state is plain data: a later run (another process) continues the same wait."""
+    """The waiter's state is plain data: a later run (another process) continues the same wait from what was carried
+    (no job records travel: pending jobs are read again, ended ones once at the end)."""
     clock, server = make([job(K1, 95.0), job(K2, 50.0)], long_poll="ignore")
     waiter = JobWaiter(server, WaitOptions(timeout=600), clock=clock, sleep=clock.sleep)
     state = waiter.start([K1, K2])
     stops = 0
     while not state.done:
         state = waiter.run(state, until=clock() + 10)
-        state = WaitState.from_dict(json.loads(json.dumps(state.to_dict())))
+        elapsed = state.elapsed
+        carried = json.loads(json.dumps(state.carry()))
+        assert "jobs" not in carried and K1 not in json.dumps(carried), "no job records or keys travel"
+        state = WaitState.resume(carried, [K1, K2])
         stops += 1
     assert stops == 10 and state.pending == [] and not state.timed_out
     assert state.long_poll is False and state.batch_ok is True, "what was learnt about the server was kept"
-    assert state.polls == len(server.calls)
-    assert 95.0 <= state.elapsed <= 95.0 + 95.0 / JobWaiter.AGE_DIVISOR + 0.5
+    assert state.ended == {K1: SUCCESS, K2: SUCCESS}
+    assert 95.0 <= elapsed <= 95.0 + 95.0 / JobWaiter.AGE_DIVISOR + 0.5
 
 
-@pytest.mark.parametrize("data", [None, [], {"version": 99}, {"version": 1, "keys": "x"}, {"version": 1, "evil": 1}])
+def test_ended_jobs_are_read_once_at_the_end_of_a_sliced_wait():
+    """A job that ended in an earlier slice is read again once, at the end, for the task's result."""
+    clock, server = make([job(K1, 30.0), job(K2, 5.0, status="warning")], long_poll="ignore")
+    waiter = JobWaiter(server, WaitOptions(timeout=600), clock=clock, sleep=clock.sleep)
+    state = waiter.start([K1, K2])
+    while not state.done:
+        state = WaitState.resume(json.loads(json.dumps(waiter.run(state, until=clock() + 10).carry())), [K1, K2])
+        if state.done:
+            break
+    state = waiter.run(state)  # the last run: nothing pending, only the final read of what ended earlier
+    assert set(state.jobs) == {K1, K2} and state.jobs[K2]["status"] == "warning" and not state.reread
+    verdict = summarize(state)
+    assert not verdict.failed and verdict.outcomes == {K1: SUCCESS, K2: "warning"}
+
+
+def test_the_state_of_a_ten_thousand_key_wait_is_kilobytes():
+    """Issue 18 (6): what travels per progress slice beyond the task's own keys is kilobytes, not megabytes."""
+    keys = [f"2c6002305af315d6:-36e66c:16e3ae18e{i:03x}:-{i:04x}" for i in range(10_000)]
+    state = WaitState(keys=keys, started=0.0, deadline=600.0)
+    for i, key in enumerate(keys[:5000]):
+        state.jobs[key] = {"key": key, "state": "completed", "status": "normal", "job_results": [{"name": "x"}] * 5}
+        state.ended[key] = SUCCESS if i % 7 else ERROR
+    size = len(json.dumps(state.carry()))
+    assert size < 16_000, f"{size} bytes carried"
+    back = WaitState.resume(json.loads(json.dumps(state.carry())), keys)
+    assert len(back.pending) == 5000 and back.ended == state.ended
+
+
+def _carried(**changes):
+    state = WaitState(keys=[K1, K2], started=0.0, deadline=60.0)
+    state.ended[K2] = ERROR
+    data = json.loads(json.dumps(state.carry()))
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("data", [None, [], {"version": 99}, {"version": 1, "keys": "x"}, {"version": 2, "evil": 1},
+                                  _carried(codes="n"), _carried(codes="nz"), _carried(digest="0" * 32),
+                                  _carried(polls=-1), _carried(deadline=float("nan")), _carried(evil=1),
+                                  {k: v for k, v in _carried().items() if k != "codes"},
+                                  _carried(unknown_states={"other": "x"}), _carried(started=100.0)])
 def test_a_state_that_this_collection_did_not_write_is_refused(data):
-    with pytest.raises(UMConfigError, match="wait_state"):
-        WaitState.from_dict(data)
+    """Issue 18 (6): a forged or damaged state is refused with one line (a state without a field crashed with a
+    KeyError), and one carried for other jobs too."""
+    with pytest.raises(UMConfigError, match="never given in a task"):
+        WaitState.resume(data, [K1, K2])

@@ -102,12 +102,13 @@ def test_feature_flags_of_netapp_um_info_are_accepted_and_ignored(um, run_module
 
 def test_trace_flags_are_read_and_the_file_is_made_private(tmp_path):
     from ansible_collections.aiqum.jobs.plugins.module_utils._flags import FeatureFlags
+    from ansible_collections.aiqum.jobs.plugins.module_utils._secrets import Secrets
     trace_file = tmp_path / "trace.log"
     flags = FeatureFlags.from_option({"trace_apis": "yes", "trace_file": str(trace_file), "trace_body_length": 40,
                                       "strict_json_check": False})
     assert flags.trace_apis is True and flags.trace_body_length == 40
     assert stat.S_IMODE(os.stat(trace_file).st_mode) == 0o600
-    assert FeatureFlags.from_option(None).tracer() is None
+    assert FeatureFlags.from_option(None).tracer(Secrets()) is None
 
 
 def test_trace_apis_module_warns_where_the_file_is(um, run_module, tmp_path):

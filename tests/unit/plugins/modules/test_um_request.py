@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConnectionError, UMOperationUncertain
+from ansible_collections.aiqum.jobs.plugins.module_utils._module import RESUME_KEY
 from ansible_collections.aiqum.jobs.plugins.modules import um_request
-from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, http_error, job
+from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, http_error, job, warnings_of
 
 K1 = "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4"
 LUNS = "/storage-provider/luns"
@@ -222,3 +223,51 @@ def test_a_started_job_whose_key_cannot_be_polled_is_never_lost(um, run_module, 
     assert len(writes(um)) == 1 and um.calls == []
     # Wait or not, a key that cannot be polled fails the task, which still says what was started.
     assert code == 1 and "started a job" in result["msg"] and "not again" in result["msg"]
+
+
+def test_a_202_without_a_body_follows_a_location_that_names_a_job(um, run_module):
+    """Issue 18 (7): a 202 with a Location header and no body skipped the wait silently (the job itself failed)."""
+    um.add(job(K1, 30.0, status="error"))
+    um.script("POST", LUNS, (202, None, {"Location": "https://um.example.com:8443/api/management-server/jobs/"
+                                                     + K1.replace(":", "%3A")}))
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "lun1"},
+                                                      "wait": True})
+    assert code == 1 and result["failed"] and result["job_key"] == K1 and result["outcomes"] == {K1: "error"}
+
+
+def test_a_202_without_a_job_anywhere_warns_that_nothing_was_waited_for(um, run_module):
+    um.script("POST", LUNS, (202, None, {}))
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "lun1"},
+                                                      "wait": True})
+    assert code == 0 and result["changed"] is True and "job_key" not in result
+    assert any("no job to wait for" in w for w in warnings_of(result))
+
+
+def test_a_202_that_carries_another_object_is_not_a_job_and_not_a_warning(um, run_module):
+    placement = (202, {"key": "aggr-1", "name": "aggr1", "cluster": {"key": "c1"}})
+    um.script("POST", "/storage-provider/data-placement", placement)
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": "/storage-provider/data-placement",
+                                                      "body": {"capacity": 1}, "wait": True})
+    assert code == 0 and "job_key" not in result and not warnings_of(result)
+    assert result["json"]["key"] == "aggr-1"
+
+
+@pytest.mark.parametrize("state", [{}, {"version": 2, "codes": "n"}])
+def test_a_resume_state_in_the_task_is_refused_by_the_module_itself(um, run_module, state):
+    """Issue 18 (6): under async the module ran with a wait_state given in the task (a forged state made a failed job
+    'normal' and um_request report success without sending its POST). Without the action plugin's
+    ignore_unknown_opts, AnsibleModule refuses the key; nothing is sent."""
+    code, result, _out = run_module(um_request.main, {"method": "POST", "path": LUNS, "body": {"name": "lun1"},
+                                                      "wait": True, RESUME_KEY: state})
+    assert code == 1 and "Unsupported parameters" in result["msg"] and RESUME_KEY in result["msg"]
+    assert um.requests == []
+
+
+def test_another_unknown_option_is_refused_even_with_ignore_unknown_opts(um, run_module):
+    """The action plugin hands the state over with ignore_unknown_opts: a typo must still fail, and the message
+    does not list the internal key among the supported parameters."""
+    code, result, _out = run_module(um_request.main, {"path": LUNS, "tiemout": 5, RESUME_KEY: {},
+                                                      "_ansible_ignore_unknown_opts": True})
+    assert code == 1 and "Unsupported parameters" in result["msg"] and "tiemout" in result["msg"]
+    assert RESUME_KEY not in result["msg"].split("Supported parameters include")[1]
+    assert um.requests == []

@@ -16,11 +16,12 @@ from ansible_collections.aiqum.jobs.plugins.plugin_utils._job_watch import (
     Pacer,
     StateError,
     load_state,
-    parse_time,
     save_state,
 )
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import parse_time
 
 T0 = 1_800_000_000.0  # an epoch second in 2027
+LATER = T0 + 3600.0  # a clock after every job of a test (jobs end in the past)
 
 
 def iso(ts: float, offset_minutes: int = 0) -> str:
@@ -60,7 +61,7 @@ class FakeList:
 
     def _sorted(self) -> list[dict]:
         # Newest first; ties keep creation order reversed, like the simulator.
-        return [j for _i, j in sorted(enumerate(self.jobs), key=lambda p: (parse_time(p[1]["complete_time"]), p[0]),
+        return [j for _i, j in sorted(enumerate(self.jobs), key=lambda p: (parse_time(p[1]["complete_time"]) or 0.0, p[0]),
                                       reverse=True)]
 
     def records(self):
@@ -119,7 +120,7 @@ def test_jobs_ending_in_the_same_second_are_neither_lost_nor_repeated():
     um = FakeList(page_size=2)
     um.end("base", T0)
     # No lookback at all: only the keys seen at the watermark protect.
-    mark = Mark("complete_time", lookback=0, clock=FakeClock())
+    mark = Mark("complete_time", lookback=0, clock=FakeClock(LATER))
     mark.look(um.records())
     um.end("a", T0 + 5)
     um.end("b", T0 + 5)
@@ -144,7 +145,7 @@ def test_a_job_listed_late_within_the_lookback_is_reported():
 
 
 def test_once_the_lookback_has_passed_a_quiet_look_is_one_small_page():
-    clock = FakeClock()
+    clock = FakeClock(LATER)
     um = FakeList(page_size=3)
     um.end("base", T0)
     mark = Mark("complete_time", lookback=30, clock=clock)
@@ -170,7 +171,7 @@ def test_many_new_jobs_over_several_pages_each_once_and_no_page_more_than_needed
     um = FakeList(page_size=3)
     for i in range(10):
         um.end(f"old{i}", T0 + i)
-    mark = Mark("complete_time", lookback=0, clock=FakeClock())
+    mark = Mark("complete_time", lookback=0, clock=FakeClock(LATER))
     mark.look(um.records())
     assert um.pages == 1  # the first look needs the newest record only
     um.pages = 0
@@ -265,7 +266,7 @@ def test_replay_window_on_a_first_start_uses_the_clock():
 def test_seen_keys_stay_bounded_by_the_lookback():
     um = FakeList(page_size=50)
     um.end("base", T0)
-    mark = Mark("complete_time", lookback=10, clock=FakeClock())
+    mark = Mark("complete_time", lookback=10, clock=FakeClock(LATER))
     mark.look(um.records())
     for i in range(100):
         um.end(f"j{i}", T0 + i)
@@ -327,7 +328,7 @@ def test_save_state_replaces_atomically(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
 
 
-def test_pacer_keeps_the_interval_from_the_start_of_each_look_and_backs_off():
+def test_pacer_keeps_the_interval_from_the_start_of_each_look_and_counts_failures():
     clock = FakeClock()
     pacer = Pacer(interval=10, max_delay=60, clock=clock)
     pacer.starting()
@@ -336,7 +337,37 @@ def test_pacer_keeps_the_interval_from_the_start_of_each_look_and_backs_off():
     pacer.starting()
     clock.advance(12)  # a slow look: the next one follows at once
     assert pacer.ok() == 0
-    assert [pacer.failed() for _failure in range(5)] == [10, 20, 40, 60, 60]
+    assert [pacer.failed() for _failure in range(5)] == [1, 2, 3, 4, 5]  # the delay is _retry.decide's
     pacer.starting()
     assert pacer.ok() == 10 and pacer.failures == 0
-    assert pacer.failed() == 10  # a new outage starts small again
+    assert pacer.failed() == 1  # a new outage starts small again
+
+
+def test_a_job_dated_in_the_future_does_not_hide_the_later_ones():
+    """Issue 18: one job dated a day ahead moved the watermark and silently hid every later job."""
+    um = FakeList(page_size=50)
+    um.end("base", T0)
+    clock = FakeClock(T0 + 10)
+    mark = Mark("complete_time", lookback=5, clock=clock)
+    mark.look(um.records())
+    um.end("ahead", T0 + 86400)
+    assert keys(mark.look(um.records())) == ["ahead"]
+    assert mark.newest <= clock(), "the watermark never passes the present"
+    for i in range(3):
+        clock.advance(10)
+        um.end(f"later{i}", clock() - 1)
+        assert keys(mark.look(um.records())) == [f"later{i}"]
+    assert "ahead" in mark.seen, "the future job is not reported again"
+
+
+def test_a_record_with_an_impossible_offset_is_skipped_not_fatal():
+    """Issue 18: one record with a bad time offset (ValueError from a second parser) made every look fail."""
+    um = FakeList(page_size=50)
+    um.end("base", T0)
+    mark = Mark("complete_time", lookback=0, clock=FakeClock(LATER))
+    mark.look(um.records())
+    um.jobs.append({"key": "bad", "complete_time": "2027-01-15T08:00:00.000+25:00", "state": "completed"})
+    um.end("good", T0 + 5)
+    found = mark.look(um.records())
+    assert keys(found) == ["good"] and found.unreadable == 1
+    assert parse_time("2027-01-15T08:00:00.000+25:00") is None and parse_time("2027-02-30T00:00:00Z") is None

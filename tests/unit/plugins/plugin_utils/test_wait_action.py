@@ -6,6 +6,7 @@ scripted UM, so the slices, the carried state and the verdict are the real ones;
 
 from __future__ import annotations
 
+import json
 import types
 
 import pytest
@@ -15,6 +16,7 @@ from ansible.module_utils.common import warnings as ansible_warnings
 from ansible_collections.aiqum.jobs.plugins.action import um_job_wait as wait_action
 from ansible_collections.aiqum.jobs.plugins.action import um_request as request_action
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMTLSError
+from ansible_collections.aiqum.jobs.plugins.module_utils._module import RESUME_KEY
 from ansible_collections.aiqum.jobs.plugins.modules import um_job_wait, um_request
 from ansible_collections.aiqum.jobs.plugins.plugin_utils import _wait_action
 from ansible_collections.aiqum.jobs.plugins.plugin_utils._warnings import merge_warnings
@@ -46,7 +48,9 @@ class Harness:
                 runs.append((args, wrap_async))
                 # A module run is a process of its own: warnings do not carry over from the last one.
                 monkeypatch.setattr(ansible_warnings, "_global_warnings", type(ansible_warnings._global_warnings)())
-                _code, result, _out = run_module(main, args)
+                # What ActionBase._execute_module adds: the module then leaves the resume state to UMModule to check.
+                internal = {"_ansible_ignore_unknown_opts": True} if ignore_unknown_opts else {}
+                _code, result, _out = run_module(main, dict(args, **internal))
                 return result
 
         task = types.SimpleNamespace(args=args, async_val=async_val, check_mode=False, action="aiqum.jobs.x")
@@ -75,9 +79,9 @@ def test_one_job_in_slices_one_verdict_and_a_line_per_slice(harness, um):
     assert not result.get("failed") and result["changed"] is False
     assert result["outcomes"] == {K1: "normal"} and result["outputs"] == {"lunKey": "l1"}
     assert result["job"]["state"] == "completed" and result["pending"] == []
-    assert "wait_state" not in result and "waiting" not in result and "progress" not in result
+    assert RESUME_KEY not in result and "waiting" not in result and "progress" not in result
     assert len(h.runs) == 4
-    assert h.runs[0][0]["wait_state"] == {} and all(r[0]["wait_state"] for r in h.runs[1:])
+    assert h.runs[0][0][RESUME_KEY] == {} and all(r[0][RESUME_KEY] for r in h.runs[1:])
     assert h.lines == [f"[localhost] waiting: job {K1} (Create LUN): running, {s}s elapsed" for s in (30, 60, 90)]
     # The elapsed time and the polls are those of the whole wait, not of the last slice.
     assert 95.0 <= result["elapsed"] <= 95.5
@@ -167,8 +171,8 @@ def test_the_overall_timeout_fails_with_the_keys_to_resume(harness, um):
     assert 45.0 <= um.clock() - um.t0 <= 45.6
 
 
-def test_many_jobs_progress_is_a_summary_and_the_jobs_that_changed(harness, um):
-    """Issue 10 (10): 50 keys print a count line and name only the jobs whose state changed."""
+def test_many_jobs_progress_is_a_summary_and_the_jobs_that_ended(harness, um):
+    """Issue 10 (10): 50 keys print a count line and name only the jobs that ended during the slice."""
     keys = [f"{i:x}:-1:16e3ae18e35:-7ff4" for i in range(50)]
     for i, key in enumerate(keys):
         um.add(job(key, None if i < 37 else 11.0 + (i - 37) * 0.1, status="error" if i == 49 else "normal"))
@@ -180,7 +184,7 @@ def test_many_jobs_progress_is_a_summary_and_the_jobs_that_changed(harness, um):
     assert summaries[0] == "[localhost] waiting: 50 of 50 jobs running, 10s elapsed"
     assert summaries[1].startswith("[localhost] waiting: 37 of 50 jobs running, 1 error, 12 normal, 20s")
     named = [line for line in h.lines if line.startswith("[localhost] waiting:   ")]
-    assert len(named) == 10 + 1 and named[-1].endswith("... and 3 more changed")
+    assert len(named) == 10 + 1 and named[-1].endswith("... and 3 more ended")
     assert len(h.lines) <= 3 + 11, "a line per job per slice"
 
 
@@ -206,7 +210,7 @@ def test_request_is_sent_once_then_waited_on_in_slices(harness, um):
     assert result["outcomes"] == {K1: "normal"} and len(h.runs) == 3
     assert [r for r in um.requests if r[0] == "POST"] == [("POST", LUNS, {}, body)]
     # The state carried between runs never holds the password.
-    assert all(PASSWORD not in repr(args.get("wait_state")) for args, _w in h.runs)
+    assert all(PASSWORD not in repr(args.get(RESUME_KEY)) for args, _w in h.runs)
 
 
 def test_request_without_wait_is_one_run(harness, um):
@@ -287,3 +291,27 @@ def test_um_request_keeps_the_warnings_of_its_request_run(harness, um):
 
 def test_merge_keeps_order_and_drops_repeats():
     assert merge_warnings(["a", {"event": {"msg": "b"}}], None, ["b", "a", "c"]) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("async_val", [0, 100])
+@pytest.mark.parametrize("name", [RESUME_KEY, "wait_state"])
+def test_a_state_written_in_the_task_is_refused_on_every_path(harness, um, async_val, name):
+    """Issue 18 (6): a state given in the task was used under async; now it is refused before the module runs."""
+    forged = {"version": 2, "codes": "n", "context": {"report": {"job_key": K1, "request": {}}}}
+    h = harness(request_action.ActionModule, {"method": "POST", "path": LUNS, "body": {"name": "x"}, "wait": True,
+                                              name: forged}, async_val=async_val)
+    result = h.run()
+    assert result["failed"] and "never given in a task" in result["msg"]
+    assert h.runs == [] and um.requests == []
+
+
+def test_the_state_between_slices_is_small_and_holds_no_job_records(harness, um):
+    keys = [f"{i:x}:-1:16e3ae18e35:-7ff4" for i in range(300)]
+    for key in keys:
+        um.add(job(key, 25.0, final={"job_results": [{"name": "lunKey", "value": "l" * 200}]}))
+    h = harness(wait_action.ActionModule, {"keys": keys, "progress_interval": 10, "long_poll": "never"})
+    result = h.run()
+    assert not result.get("failed") and len(result["jobs"]) == 300 and len(h.runs) >= 3
+    for args, _wrap in h.runs[1:]:
+        carried = json.dumps(args[RESUME_KEY])
+        assert len(carried) < 2000 and "lunKey" not in carried and keys[0] not in carried
