@@ -16,9 +16,10 @@ narrowed by the job's own progress once it reports some. A job type often has se
 operation takes seconds on an idle cluster and minutes behind a busy aggregate): the plan looks where past jobs
 actually ended and sparsely in between.
 
-The next look is where the lag that waiting would cost (given that the job still runs) reaches what one look is
-worth (LOOK_WORTH seconds of lag, or a share of the age for long jobs): dense where many past jobs ended, sparse
-where none did. That is the spacing that minimises requests plus lag; it puts looks on the modes, so the number of
+The next look is where the lag that waiting would cost (given that the job still runs and ends in the next mode)
+reaches what one look is worth (LOOK_WORTH seconds of lag, or a share of the duration for long jobs; more in a mode
+that holds few of the past jobs): dense where many past jobs ended, sparse where none did. Inside a mode the gap
+also stays under a share of its duration (MODE_SHARE). That is the spacing that minimises requests plus lag; it puts looks on the modes, so the number of
 looks grows with the number of modes and the logarithm of the spread, not with its width. Three bounds make a
 wrong estimate cheap: never two looks closer than FLOOR; nowhere (before the first expected end, between modes,
 past the last one) a gap longer than a share of the job's age (AGE_SHARE, at least AGE_MIN) or the waiter's ceiling;
@@ -58,8 +59,8 @@ MODE_SHARE = 0.0075    # inside a mode, never a gap longer than this share of th
 MODE_GAP = 2.0         # ... or this many seconds, whichever is more
 MINOR = 0.2            # a mode that holds a share W under this of the past jobs: a look there is worth MINOR/W more
 AGE_SHARE = 0.5        # a wrong estimate costs at most this share of the job's age in lag ...
-SLACK = 1.25          # a look the plan wants within this factor of the insurance's gap replaces the insurance look
 AGE_MIN = 10.0         # ... or this many seconds, whichever is more (the first looks of a short wait cost most)
+SLACK = 1.25           # a look the plan wants within this factor of the insurance's gap replaces the insurance look
 TAIL = 0.02            # past the age by which all but this share of the history's jobs had ended, the job is overdue
 OVERDUE_SHARE = 1.0    # overdue, the gap grows by this share of the time overdue
 PROGRESS_SPREAD = 1.0  # the rest of a job that reports progress takes its expected rest, give or take this share
