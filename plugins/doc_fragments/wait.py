@@ -22,7 +22,8 @@ options:
       - First interval in seconds between polls when the server does not hold requests (standard polling).
       - The interval then grows as the wait grows long, up to O(max_poll_interval).
       - When recently ended jobs of the same type, or the job's task progress, show when the job should end, the
-        waiter looks rarely before that and densely around it (as often as every 0.2 seconds for short jobs).
+        waiter looks a few times where such jobs ended and rarely in between (never more often than every 0.2
+        seconds).
     type: float
     default: 1
   max_poll_interval:

@@ -78,6 +78,7 @@ class UMClient:
 
     MIN_REQUEST_TIMEOUT = 0.1
     trace = None  # an _trace.APITrace to record every exchange (feature_flags.trace_apis), set by the caller
+    last_date: str | None = None  # the Date header of the last answer (the waiter measures UM's clock with it)
     # The caller's _secrets.Secrets, set by the caller: masked in what UM says about an error (a server may repeat a
     # password there) before the message is made and cut. Data is left as it is: each entry point masks what it shows.
     secrets = None
@@ -425,6 +426,7 @@ class UMClient:
     def _decode(self, resp: t.Any, raw: bytes, method: str, shown: str) -> UMResponse:
         """Read an answer. A status line came back, so the request was sent: every error raised here says so."""
         status = resp.status_code
+        self.last_date = resp.headers.get("Date")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

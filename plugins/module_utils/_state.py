@@ -85,11 +85,9 @@ class WaitState:
     elapsed: float = 0.0
     timed_out: bool = False
     context: dict[str, t.Any] = field(default_factory=dict)    # what the module carries along (um_request's answer)
-    # Durations of recently finished jobs per job type (see _estimate): asked once per type and wait.
+    # Durations of recently finished jobs per job type, newest first (see _estimate): asked once per type and wait.
+    # The plan itself is made afresh in each run from the jobs' submit_time and this history.
     history: dict[str, list[float]] = field(default_factory=dict)
-    # This run only: each pending job's submit time on the waiter's clock, and its last estimate.
-    submitted: dict[str, float] = field(default_factory=dict)
-    estimates: dict[str, list] = field(default_factory=dict)
     reread: list[str] = field(default_factory=list)            # ended jobs whose record could not be read at the end
 
     @property

@@ -70,6 +70,12 @@ class JobWaiter:
         self._stop = 0.0
         self._deadline = 0.0  # the wait's deadline on self.clock, for this run
         self._next = 0.0      # no standard poll before this time on self.clock
+        # What standard polling measures afresh in each run (nothing of it is carried in the state): how far the
+        # wall clock is from UM's, when this waiter first saw each job (for a clock that cannot be matched to UM's),
+        # and each job's last plan [first, expected, last, source] (for tests and traces).
+        self._skew = _estimate.Skew()
+        self._first_seen: dict[str, tuple[float, float]] = {}
+        self.plans: dict[str, list[t.Any]] = {}
 
     def start(self, keys: t.Sequence[str]) -> WaitState:
         now = self.wall()
@@ -278,8 +284,10 @@ class JobWaiter:
         """Run one request (one attempt: the client does not retry the waiter's polls), counting it; a failure
         worth trying again before the deadline becomes _Transient, by the one retry rule (_retry.decide)."""
         state.polls += 1
+        sent = self.wall()
         try:
             answer = fn()
+            self._note_clock(answer, sent)
         except UMNotFound:
             state.seen = True
             raise
@@ -314,16 +322,11 @@ class JobWaiter:
     # -- standard polling that knows when to look (see _estimate) ----------------------------------
 
     def _learn(self, state: WaitState) -> None:
-        """Note when each newly seen job was submitted, and ask once per job type how long such jobs took.
+        """Ask once per job type how long such jobs took (the history, the one learnt thing the state carries).
 
         The history request is one short GET per type and wait, made only while time is left in the slice; its
         failure is noted (an empty history) and never fails or holds up the wait.
         """
-        now, wall = self.clock(), self.wall()
-        for key in state.pending:
-            job = state.jobs.get(key)
-            if job is not None and key not in state.submitted:
-                state.submitted[key] = now - _estimate.first_age(job, wall)
         for kind in self._types(state):
             now = self.clock()
             budget = min(self.HISTORY_TIMEOUT, float(self.client.request_timeout), self._stop - now, self._deadline - now)
@@ -340,7 +343,26 @@ class JobWaiter:
                 continue
             records = page.get("records") if isinstance(page, dict) else None
             if isinstance(records, list):
-                state.history[kind] = _estimate.durations(records, exclude=set(state.keys))
+                state.history[kind] = _estimate.durations(records, exclude=set(state.keys), kind=kind)
+
+    def _note_clock(self, answer: t.Any, sent: float) -> None:
+        """Narrow the clock skew with one answer (wall clock): its Date header, and the latest time UM wrote in the
+        jobs."""
+        received = self.wall()
+        self._skew.note_date(getattr(self.client, "last_date", None), sent, received)
+        records = answer if isinstance(answer, list) else [answer]
+        for job in records[:50]:
+            if isinstance(job, dict):
+                self._skew.note_stamp(_estimate.latest_stamp(job), received)
+
+    def _age(self, key: str, job: t.Mapping[str, t.Any], now: float, coarse: bool) -> float:
+        """The job's age by UM's clock: from its submit_time and the measured skew, or, when this clock cannot be
+        matched to UM's, from what UM's own times prove when this waiter first saw it, plus the time since."""
+        age = _estimate.age_of(job, now, self._skew.value, coarse)
+        if age is not None:
+            return age
+        seen, proven = self._first_seen.setdefault(key, (now, _estimate.server_age(job)))
+        return max(_estimate.server_age(job), proven + now - seen)
 
     def _types(self, state: WaitState) -> list[str]:
         """Job types of pending jobs whose history is not known yet, within the per-wait cap."""
@@ -356,23 +378,40 @@ class JobWaiter:
 
     def _gap(self, state: WaitState) -> float:
         """Seconds to the next standard poll: the soonest any pending job wants a look. A job without an estimate
-        wants one at today's pace (_interval), so a wait with no history and no progress polls as before."""
+        wants one at today's pace (_interval), so a wait with no history and no progress polls as before. Each
+        plan is made afresh from the job's submit_time, its progress and its type's history."""
         fallback = self._interval(state)
-        now = self.clock()
+        now = self.wall()
         gaps = []
+        # Many jobs of one type, started together, share their plan and their gap: each is worked out once.
+        plans: dict[tuple, _estimate.Plan | None] = {}
+        found: dict[tuple, float] = {}
         for key in state.pending:
             job = state.jobs.get(key)
-            if job is None or key not in state.submitted:
+            if job is None:
                 gaps.append(fallback)
                 continue
-            age = now - state.submitted[key]
             kind = job.get("type")
-            window = _estimate.estimate(job, age, state.history.get(kind) if isinstance(kind, str) else None)
-            if window is None:
-                state.estimates.pop(key, None)
+            kind = kind if isinstance(kind, str) else None
+            coarse = _estimate.is_coarse(job, state.history.get(kind) or ()) if kind else False
+            age = self._age(key, job, now, coarse)
+            progress = _estimate.progress_of(job, age)
+            mark = (kind, coarse,
+                    None if progress is None else (round(progress[0], 3), round(progress[1], 1), progress[2]))
+            base = (kind, coarse, None)
+            if base not in plans:
+                plans[base] = _estimate.from_history(state.history.get(kind) or (), coarse) if kind else None
+            if mark not in plans:
+                plans[mark] = _estimate.from_progress(*progress, history=plans[base])  # type: ignore[misc]
+            plan = plans[mark]
+            if plan is None:
+                self.plans.pop(key, None)
             else:
-                state.estimates[key] = window.as_list()
-            gaps.append(_estimate.next_gap(age, window, fallback, self.opts.max_poll_interval))
+                self.plans[key] = plan.as_list()
+            near = mark + (round(age * 20),)
+            if near not in found:
+                found[near] = _estimate.next_gap(age, plan, fallback, self.opts.max_poll_interval)
+            gaps.append(found[near])
         return min(gaps) if gaps else fallback
 
     def _interval(self, state: WaitState) -> float:

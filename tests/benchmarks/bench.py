@@ -49,7 +49,9 @@ PROFILES: dict[str, dict[str, t.Any]] = {
         "s4": {"pairs": 10},
         "s5": {"polls": 1000, "duration": 10},
         "s6": {"durations": [8, 9, 10, 11, 12], "spread": 0.05, "history": 4, "gap": 1.5,
-               "long": 600, "long_spread": 0.10, "long_runs": 1},
+               "even": {"durations": [8, 9, 10, 11, 12], "history": 12, "range": [8, 12]},
+               "mixed": {"durations": [10, 60], "history": [[6, [9.5, 10.5]], [5, [57, 63]]]},
+               "long": 600, "long_spread": 0.10, "history_long": 5, "long_runs": 1},
     },
     # The CI smoke: every contender and code path (the loops' extrapolation too), twice, at toy sizes.
     "smoke": {
@@ -59,8 +61,10 @@ PROFILES: dict[str, dict[str, t.Any]] = {
         "s3": {"jobs": 50, "page": 20},
         "s4": {"pairs": 1},
         "s5": {"polls": 20, "duration": 2},
-        "s6": {"durations": [3], "spread": 0.05, "history": 3, "gap": 0.5, "long": 12, "long_spread": 0.10,
-               "long_runs": 1},
+        "s6": {"durations": [3], "spread": 0.05, "history": 3, "gap": 0.5,
+               "even": {"durations": [3], "history": 4, "range": [2.5, 3.5]},
+               "mixed": {"durations": [3, 8], "history": [[2, [2.8, 3.2]], [2, [7.6, 8.4]]]},
+               "long": 12, "long_spread": 0.10, "history_long": 5, "long_runs": 1},
     },
 }
 

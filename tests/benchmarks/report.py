@@ -50,12 +50,14 @@ METRIC_NAMES = {
 # Why a target is missed and what would close it, by target id prefix. Shown only when missed.
 MISSES: dict[str, str] = {
     "s6.": (
-        "**Cause (plugins/module_utils/_estimate.py `next_gap`, `_waiter.py` `_gap`).** The schedule looks "
-        "densely inside the window the history gives (every 0.12 x sqrt(expected seconds)) and sparsely before "
-        "it; lag and GETs trade against each other through that factor and the window's margins. On a busy "
-        "machine the controller's own work after the answer (module exit, action plugin, ansible-playbook) adds "
-        "to the waiter's lag as to the loops'. **What would close it:** re-run on a quiet machine; tune "
-        "DENSE_FACTOR and the margins of `from_history`."),
+        "**Cause (plugins/module_utils/_estimate.py `next_gap`, `_waiter.py` `_gap`).** The plan looks where the "
+        "type's past jobs ended: a bell around each recent duration, grouped in modes; the next look is where the "
+        "lag of waiting, given that the job still runs, reaches what one look is worth (LOOK_WORTH, 0.2 s), so lag "
+        "and GETs trade against each other through that constant, the width of the bells (KERNEL_SHARE, "
+        "NEIGHBOURS) and the insurance (AGE_SHARE, AGE_MIN). On a busy machine the controller's own work after the "
+        "answer (module exit, action plugin, ansible-playbook) adds to the waiter's lag, while the delay: 1 loop "
+        "makes fewer GETs than one a second. **What would close it:** re-run on a quiet machine (the even case "
+        "checks the delay: 1 loop's rate); then tune LOOK_WORTH."),
     "s1.longpoll.gets": (
         "**Cause (plugins/plugin_utils/_wait_action.py with plugins/module_utils/_waiter.py `_long_poll`).** The "
         "um_job_wait action plugin waits in slices of `progress_interval` (default 30 s) so that it can print "
@@ -82,14 +84,11 @@ MISSES: dict[str, str] = {
         "**What would close it:** re-run `make bench` where nothing else runs; beyond that, less work after the "
         "answer (the action plugin re-summarises the module's result)."),
     "s1.nolongpoll": (
-        "**Cause (plugins/module_utils/_estimate.py `next_gap`).** Slices now carry the waiter's state, so the "
-        "pace no longer restarts every 30 s; what costs GETs here is the end estimate. In this scenario the "
-        "10 s and the 60 s jobs are of the same type, so the history of that type holds both durations and the "
-        "60 s job's window is wide: inside a window the waiter looks densely (up to WINDOW_POLLS = 50 looks "
-        "across it), which is right for a narrow window and too many for a wide one. The comparison also depends "
-        "on load: the delay: 1 loop's GETs are spaced by 1 s plus its task's own time, so on a busy machine it "
-        "makes fewer GETs. **What would close it:** fewer looks across a wide window (a lower WINDOW_POLLS, or "
-        "dense looks only around the history's modes), and re-run on a quiet machine."),
+        "**Cause (plugins/module_utils/_estimate.py `next_gap`).** In this scenario the 10 s and the 60 s jobs are "
+        "of the same type, so that type's history holds both durations (two modes). The plan looks on each mode "
+        "and sparsely between them (issue 22); what is left is load: the delay: 1 loop's GETs are spaced by 1 s "
+        "plus its task's own time, so on a busy machine it makes fewer GETs, and the waiter's lag grows with the "
+        "controller's work after the answer. **What would close it:** re-run on a quiet machine."),
     "s2.excess": (
         "**Cause.** With many keys the waiter long-polls one job and, each time that poll returns, reads all the "
         "others with list requests (50 keys each); the job it holds on is the latest submitted, which for jobs "
@@ -310,16 +309,20 @@ SCENARIO_TEXT = {
            "then encoding ~13 MB of JSON) about 85 %; the controller then decodes and tags the result again."),
     "s4": ("One job read by key, by `ansible.builtin.uri` and by `aiqum.jobs.um_job_info`, as separate tasks in "
            "turns (after one warm-up pair); a task's time runs from its start to its result on the controller."),
-    "s6": ("On a server that ignores long polling (so um_job_wait polls), jobs of 8, 9, 10, 11 and 12 s, each of a "
-           "type that has run a few times before (4 finished jobs within +-5 % of its duration), and one job of 10 "
-           "minutes whose type's 5 recent durations vary by +-10 %. um_job_wait reads those durations once (one "
-           "list request per type and wait, counted in its GETs) and the job's task progress, looks sparsely "
-           "before the expected end and densely around it. Beside it, in the same run: the same waiter on a job "
-           "whose type has no history and no task reports (the pace without an estimate, as before), and the "
-           "`uri` loops with `delay: 1` and `delay: 5` (short jobs) or a fixed `delay: 10` (the long job). "
-           "**Lag** and **GETs** as in scenario 1; the waiter's GETs are its own request count (`polls`), "
-           "the loops' are the simulator's count for the job. The targets are on the mean over every valid run "
-           "of the case; rows per duration follow."),
+    "s6": ("On a server that ignores long polling (so um_job_wait polls), in one run: jobs of 8, 9, 10, 11 and "
+           "12 s, each of a type that has run a few times before (4 finished jobs within +-5 % of its duration); "
+           "the same durations, each of a type whose 12 finished jobs are spread evenly over 8-12 s; a type whose "
+           "history mixes 10 s and 60 s jobs (6 of 9.5-10.5 s, then the newest 5 of 57-63 s), then one job of "
+           "each length; and one job of 10 minutes whose type's 5 recent durations vary by +-10 %. um_job_wait "
+           "reads up to 20 recent durations once (one list request per type and wait, counted in its GETs) and "
+           "plans its looks from them as a distribution: a few looks where past jobs ended, sparse between. "
+           "Beside it: the same waiter on a job whose type has no history and no task reports (the pace without "
+           "an estimate), and the `uri` loops with `delay: 1` and `delay: 5` (short and mixed jobs) or a fixed "
+           "`delay: 10` (the long job). **Lag** and **GETs** as in scenario 1; the waiter's GETs are its own "
+           "request count (`polls`), the loops' are the simulator's count for the job. The targets are on the "
+           "mean over every valid run of the case; rows per duration follow. The even case also checks that its "
+           "delay: 1 loop made about one GET a second (so that a starved baseline cannot make a weak plan look "
+           "good)."),
     "s5": ("1000 jobs and one long poll (`poll_timeout=60`) per job on its own HTTPS connection, from a separate "
            "aiohttp client process; the simulator's gauge must show all 1000 held before the first job ends. "
            "The answer delay is the time from the job's end to the arrival of the answer's headers. Each run "
@@ -369,6 +372,13 @@ def _highlights(results: dict[str, t.Any]) -> list[str]:
         out.append(f"- **Listing 10,000 jobs:** um_job_info takes {info:.1f} s, the uri loop {uri3:.1f} s, a plain "
                    f"Python loop {raw:.2f} s: the cost is Ansible handling a result of 10,000 jobs, not the API "
                    "(see scenario 3).")
+    means = (results["scenarios"].get("s6") or {}).get("means") or {}
+    m_lag, m_gets = means.get("mixed.wait_est.lag"), means.get("mixed.wait_est.gets")
+    m_d1, m_d1g, m_d5g = means.get("mixed.uri_d1.lag"), means.get("mixed.uri_d1.gets"), means.get("mixed.uri_d5.gets")
+    if None not in (m_lag, m_gets, m_d1, m_d1g, m_d5g):
+        out.append(f"- **No long polling, a type whose jobs take 10 s or 60 s:** um_job_wait finds one job of each "
+                   f"{m_lag:.2f} s after its end with {m_gets:.1f} GETs on the mean (history included); the delay: 1 "
+                   f"loop {m_d1:.2f} s with {m_d1g:.1f} GETs, the delay: 5 loop {m_d5g:.1f} GETs.")
     ratio = med("s4", "", "um_job_info / uri", "ratio")
     if ratio is not None:
         out.append(f"- **Per task:** um_job_info costs {ratio:.2f}x a uri GET of the same URL.")
@@ -515,7 +525,7 @@ def write_chart(results: dict[str, t.Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
 
-    fig, axes = plt.subplots(2, 4, figsize=(22, 11))
+    fig, axes = plt.subplots(3, 4, figsize=(22, 16.5))
     m = results["machine"]
     fig.suptitle(f"aiqum.jobs benchmarks; median of {results['runs_per_figure']} runs, bars/whiskers = min..max; "
                  f"{m['cpu_model']}, {m['cores']} cores, {m['ram_gib']} GiB, Python {m['python']}, "
@@ -605,13 +615,52 @@ def write_chart(results: dict[str, t.Any], path: Path) -> None:
     ax.legend(["p99 target 100 ms", "p50", "p99", "max"], fontsize=8, loc="upper right")
     ax.set_title(f"5. Simulator: answers to {results['config']['s5']['polls']} held long polls (ms after the job end)\n"
                  f"p99 < 100 ms: {_status(results, 's5.p99')}", fontsize=10)
+    _s6_panels(results, axes[2])
     for row in axes:
         for a in row:
             a.tick_params(labelsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+S6_SHORT = {
+    "um_job_wait, server ignores long polling, the job's type has run before": "um_job_wait (no long poll, history)",
+    "uri until/retries, delay: 1": "uri loop delay 1",
+    "uri until/retries, delay: 5": "uri loop delay 5",
+}
+
+
+def _s6_panels(results: dict[str, t.Any], row: t.Any) -> None:
+    """Scenario 6 without long polling: the mixed history (10 s and 60 s jobs of one type) and the even one (8-12 s),
+    lag and GETs of um_job_wait beside the uri loops, per job length and on the mean (where the targets are)."""
+    sc = results["scenarios"].get("s6") or {}
+    figs = sc.get("figures") or []
+    means = sc.get("means") or {}
+    contenders = list(S6_SHORT)
+    colors = dict(zip(contenders, ("#1b9e77", "#d95f02", "#7570b3")))
+    keys = {contenders[0]: "wait_est", contenders[1]: "uri_d1", contenders[2]: "uri_d5"}
+    for (case_id, title), (ax_lag, ax_gets) in zip((("mixed", "6. History mixing 10 s and 60 s jobs"),
+                                                    ("even", "6. History spread evenly over 8-12 s")),
+                                                   ((row[0], row[1]), (row[2], row[3]))):
+        tail = f" ({case_id} history)"
+        groups = list(dict.fromkeys(f["case"] for f in figs if f["case"].endswith(tail)))
+        labels = [g.replace(tail, "") for g in groups] + ["mean (target)"]
+        for ax, metric, what in ((ax_lag, "lag_s", "lag after the job ended (s)"), (ax_gets, "gets", "GETs")):
+            series: dict[str, list[dict | None]] = {}
+            for c in contenders:
+                rowf: list[dict | None] = [next(iter(_pick(figs, case=g, contender=c, metric=metric)), None)
+                                           for g in groups]
+                mean = means.get(f"{case_id}.{keys[c]}.{'lag' if metric == 'lag_s' else 'gets'}")
+                rowf.append(None if mean is None else {"median": mean, "min": mean, "max": mean,
+                                                       "unit": "s" if metric == "lag_s" else "GETs"})
+                series[S6_SHORT[c]] = rowf
+            _bars(ax, labels, series, {S6_SHORT[c]: colors[c] for c in contenders})
+            prefix = f"s6.{case_id}.{'lag' if metric == 'lag_s' else 'gets'}"
+            ax.set_title(f"{title}: {what}\n(no long polling; bars = median per job, mean over all) "
+                         f"{_status(results, prefix)}", fontsize=10)
+            ax.legend(fontsize=8, loc="upper left")
 
 
 def _bars_single(ax: t.Any, i: int, f: dict | None, color: str) -> None:

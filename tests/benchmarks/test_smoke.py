@@ -76,14 +76,18 @@ def test_harness_end_to_end(tmp_path: Path) -> None:
     s1_runs = results["scenarios"]["s1"]["runs"]
     assert {r["contender"] for r in s1_runs} == {"wait_lp", "wait_ignore", "uri_d5", "uri_d1", "vendor"}
     assert all(r["rc"] == 0 and r["lag"] is not None and r["gets"] >= 1 for r in s1_runs), s1_runs
-    # Scenario 6 (issue 11): every contender ran both cases, and the waiter's count includes the history request.
+    # Scenario 6 (issues 11 and 22): every contender ran its cases, and the waiter's count includes the history
+    # request.
     s6_runs = results["scenarios"]["s6"]["runs"]
     assert {(r["case"], r["contender"]) for r in s6_runs} == {
         ("short", c) for c in ("wait_est", "wait_plain", "uri_d1", "uri_d5")} | {
+        (case, c) for case in ("even", "mixed") for c in ("wait_est", "uri_d1", "uri_d5")} | {
         ("long", c) for c in ("wait_est", "wait_plain", "uri_d10")}
     assert all(r["rc"] == 0 and r["gets"] >= 1 for r in s6_runs), s6_runs
+    assert {r["duration"] for r in s6_runs if r["case"] == "mixed"} == {3, 8}
     assert {tg["id"] for tg in results["scenarios"]["s6"]["targets"]} <= {
-        "s6.short.lag", "s6.short.gets", "s6.long.lag", "s6.long.gets"}
+        f"s6.{case}.{what}" for case in ("short", "even", "mixed") for what in ("lag", "gets")} | {
+        "s6.even.count", "s6.long.lag", "s6.long.gets"}
     for sid in ("s2", "s3", "s4"):
         for f in results["scenarios"][sid]["figures"]:
             if f["metric"] in ("lag_s", "wall_s", "task_s"):

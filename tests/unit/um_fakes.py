@@ -16,6 +16,7 @@ ends or `poll_timeout` passes, and a hold longer than the client's read timeout 
 from __future__ import annotations
 
 import datetime
+import email.utils
 import fnmatch
 import typing as t
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -169,7 +170,7 @@ class FakeUM:
 
     def __init__(self, clock: FakeClock, jobs: t.Iterable[FakeJob] = (), long_poll: str = "honour",
                  latency: float = 0.02, or_keys: bool = True, page_max: int = 1000,
-                 request_timeout: float = 30.0) -> None:
+                 request_timeout: float = 30.0, date: bool = False) -> None:
         assert long_poll in ("honour", "ignore", "reject")
         self.clock = clock
         self.t0 = clock()
@@ -179,6 +180,10 @@ class FakeUM:
         self.or_keys = or_keys
         self.page_max = page_max
         self.request_timeout = request_timeout
+        # With `date`, each answer sets last_date as UMClient does: UM's clock (EPOCH + seconds since the start),
+        # to the second, as an HTTP Date header.
+        self.date = date
+        self.last_date: str | None = None
         self.calls: list[Call] = []
         # Faults by call number (0-based, over get_job and get): an exception to raise or a Reply to return.
         self.faults: dict[int, t.Any] = {}
@@ -251,6 +256,8 @@ class FakeUM:
         n = len(self.calls)
         start = self.rel
         self.clock.advance(self.latency)
+        if self.date:
+            self.last_date = email.utils.formatdate(EPOCH.timestamp() + self.rel, usegmt=True)
         fault = self.faults.get(n)
         if isinstance(fault, Exception):
             raise fault
