@@ -29,14 +29,13 @@ history costs a few looks, never a storm.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import math
 import typing as t
 from dataclasses import dataclass
 
-# Where finished jobs of a type are listed (filters type= and state=; newest first).
-HISTORY_PATH = "/management-server/jobs"
+from ._retry import http_date as _http_date
+from ._table import parse_time  # the one time parser
+
 # How many finished jobs of a type the one history request asks for, and keeps.
 HISTORY_RECORDS = 20
 # Each older job weighs this much less than the one after it: recent jobs say more about the next one.
@@ -65,22 +64,6 @@ TAIL = 0.02            # past the age by which all but this share of the history
 OVERDUE_SHARE = 1.0    # overdue, the gap grows by this share of the time overdue
 PROGRESS_SPREAD = 1.0  # the rest of a job that reports progress takes its expected rest, give or take this share
 PROGRESS_FLOOR = 0.2   # progress never rules a past mode out entirely (tasks do not all take the same time)
-
-
-def parse_time(value: t.Any) -> float | None:
-    """Epoch seconds of a UM timestamp (ISO 8601 with an offset), or None when it is not one."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        stamp = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone.utc)
-    return stamp.timestamp()
 
 
 def durations(records: t.Iterable[t.Any], exclude: t.Container[str] = (), kind: str | None = None) -> list[float]:
@@ -411,18 +394,8 @@ class Skew:
 
 
 def http_date(value: t.Any) -> float | None:
-    """Epoch seconds of an HTTP Date header, or None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        stamp = email.utils.parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    if stamp is None:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone.utc)
-    return stamp.timestamp()
+    """Epoch seconds of an HTTP Date header, or None (a date without a zone read as GMT)."""
+    return _http_date(value, assume_utc=True)
 
 
 def server_age(job: t.Mapping[str, t.Any]) -> float:

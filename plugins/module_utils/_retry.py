@@ -13,6 +13,7 @@ Plain Python: nothing from Ansible, nothing from requests.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import math
 import random
@@ -58,10 +59,10 @@ def retry_after(headers: t.Mapping[str, str] | None, now: float | None = None) -
     try:
         seconds = float(text)
     except ValueError:
-        when = _http_date(text)
+        when = http_date(text)
         if when is None:
             return None
-        served = _http_date(str(headers.get("Date") or ""))
+        served = http_date(str(headers.get("Date") or ""))
         base = served if served is not None else (time.time() if now is None else now)
         seconds = when - base
     if math.isnan(seconds):
@@ -69,13 +70,23 @@ def retry_after(headers: t.Mapping[str, str] | None, now: float | None = None) -
     return min(max(0.0, seconds), 86400.0)
 
 
-def _http_date(text: str) -> float | None:
+def http_date(text: t.Any, assume_utc: bool = False) -> float | None:
+    """Epoch seconds of an HTTP date (a `Date` or `Retry-After` header), or None: the one reader of them.
+
+    RFC 9110 dates are always GMT; a date without a zone is refused unless `assume_utc` (the estimate's reading of
+    a server's `Date`, where an hour-off guess is caught by its own bounds)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
     try:
-        parsed = email.utils.parsedate_to_datetime(text)
+        parsed = email.utils.parsedate_to_datetime(text.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed is None or parsed.tzinfo is None:
-        return None  # RFC 9110 dates are always GMT; a date without a zone is not one
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        if not assume_utc:
+            return None
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return parsed.timestamp()
 
 

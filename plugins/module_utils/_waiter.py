@@ -17,7 +17,7 @@ from . import _estimate
 from ._errors import UMConfigError, UMConnectionError, UMError, UMHTTPError, UMNotFound
 from ._retry import decide
 from ._state import WaitOptions, WaitState
-from ._table import UNKNOWN, classify
+from ._table import JOBS_PATH, UNKNOWN, classify
 
 
 class _Transient(Exception):
@@ -335,7 +335,7 @@ class JobWaiter:
             state.history[kind] = []
             state.polls += 1
             try:
-                page = self.client.get(_estimate.HISTORY_PATH,
+                page = self.client.get(JOBS_PATH,
                                        params={"type": kind, "state": "completed",
                                                "max_records": _estimate.HISTORY_RECORDS},
                                        timeout=budget, retry=False)
