@@ -141,7 +141,8 @@ def _convert(o: Option, value: t.Any, source: str) -> t.Any:
     except (TypeError, ValueError):
         raise UMConfigError(f"{label} is not {want}{fix}") from None
     if (o.low is not None and number < o.low) or (o.high is not None and number > o.high):
-        raise UMConfigError(f"{label} is not {want}{fix}")
+        give = f": give {want}" if source == o.name else f": set {source} to {want}, or unset it and give {o.name}"
+        raise UMConfigError(f"{label} is out of range{give}")
     return int(number) if o.kind == "int" else number
 
 

@@ -61,7 +61,7 @@ def test_lost_answer_is_never_resent(own_sim: t.Callable[..., reltools.SimProc],
         name = f"rel-double-{reltools.SEED}-{i}"
         # PATCH and DELETE act on a real object (UM answers 404 for a key it does not know); the fault matches
         # the decoded path the server sees, the client sends the key percent-encoded.
-        raw_key = sim.made(template.split("/{key}")[0], f"{name}-obj") if "{key}" in template else ""
+        raw_key = sim.made(template.split("/{key}", maxsplit=1)[0], f"{name}-obj") if "{key}" in template else ""
         path = template.format(key=quote(raw_key, safe=""))
         match_path = template.format(key=raw_key)
         request_timeout = round(rng.uniform(0.4, 1.0), 2)

@@ -109,7 +109,7 @@ def test_options_come_from_the_environment_and_are_checked(src, monkeypatch, tmp
     ({"hostname": "h", "username": "u", "password": "p", "validate_certs": "maybe"},
      "validate_certs 'maybe' is not a boolean"),
     ({"hostname": "h", "username": "u", "password": "p", "request_timeout": 0.01},
-     "request_timeout '0.01' is not a number of seconds from 0.1 to 3600"),
+     "request_timeout '0.01' is out of range: give a number of seconds from 0.1 to 3600"),
     ({"hostname": "h", "username": "u", "password": "p", "type": [{"a": 1}]}, "type must be a string or a list of strings"),
     ({"hostname": "h", "username": "u", "password": "p", "name": "a&max_records=1"}, "name must be a string"),
     ({"hostname": "h", "username": "u", "password": "p", "state_file": "/no/such/dir/s.json"}, "its folder does not exist"),

@@ -114,10 +114,10 @@ def test_feature_flags_and_the_validate_certs_warning_as_for_modules(lookup, mon
 
 
 def test_ranges_are_the_modules_ranges(lookup, monkeypatch):
-    with pytest.raises(AnsibleLookupError, match=r"request_timeout '0.01' is not a number of seconds from 0.1"):
+    with pytest.raises(AnsibleLookupError, match=r"request_timeout '0.01' is out of range: give a number of seconds from 0.1"):
         lookup.run([K1], variables={}, request_timeout=0.01, **CONN)
     monkeypatch.setenv("UM_HTTP_PORT", "70000")
-    with pytest.raises(AnsibleLookupError, match=r"UM_HTTP_PORT='70000' is not a TCP port"):
+    with pytest.raises(AnsibleLookupError, match=r"UM_HTTP_PORT='70000' is out of range: set UM_HTTP_PORT to a TCP port"):
         lookup.run([K1], variables={}, **CONN)
 
 
