@@ -65,7 +65,8 @@ def test_harness_end_to_end(tmp_path: Path) -> None:
         assert sc["figures"], sid
         for f in sc["figures"]:
             assert FIGURE_KEYS <= set(f), f
-            assert len(f["runs"]) <= runs
+            # Scenario 6 pools the job lengths of a case in one figure (the mixed case has two lengths per run).
+            assert len(f["runs"]) <= runs * (2 if sid == "s6" else 1), f
             if f["n"]:
                 assert f["min"] <= f["median"] <= f["max"], f
             assert f["met"] in (True, False, None)
