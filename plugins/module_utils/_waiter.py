@@ -17,7 +17,7 @@ from . import _estimate
 from ._errors import UMConfigError, UMConnectionError, UMError, UMHTTPError, UMNotFound
 from ._retry import decide
 from ._state import WaitOptions, WaitState
-from ._table import JOBS_PATH, UNKNOWN, classify
+from ._table import COMPLETED_STATES, JOBS_PATH, UNKNOWN, classify
 
 
 class _Transient(Exception):
@@ -336,7 +336,7 @@ class JobWaiter:
             state.polls += 1
             try:
                 page = self.client.get(JOBS_PATH,
-                                       params={"type": kind, "state": "completed",
+                                       params={"type": kind, "state": "|".join(sorted(COMPLETED_STATES)),
                                                "max_records": _estimate.HISTORY_RECORDS},
                                        timeout=budget, retry=False)
             except UMError:
