@@ -99,6 +99,14 @@ options:
       - Warn when a job ends with status C(warning).
     type: bool
     default: true
+  progress_interval:
+    description:
+      - While a step's job runs, print a line at least every this many seconds, naming the step (for example
+        V(step 2 of 3, performance_service_level (Value -> Extreme))) and the job's state, tasks done and time
+        elapsed. V(0) (or less) turns progress lines off.
+      - Lines appear in C(ansible-playbook) output and in AWX/Tower job output. Not under C(async).
+    type: float
+    default: 30
 notes:
   - Options left out are not managed. Each name (SVM, cluster, service level, efficiency policy) is resolved
     before anything is written; an unknown one fails the task, naming it and what exists, with nothing sent.

@@ -163,6 +163,7 @@ class Field:
     wanted_shown: t.Callable[[t.Any], t.Any] | None = None
     refuse: t.Callable[[t.Any, t.Any], str | None] | None = None
     label: str | None = None
+    words: t.Callable[[t.Any], str] | None = None  # a value in messages and progress lines, when not as in the diff
 
     @property
     def name(self) -> str:
@@ -221,10 +222,32 @@ class Step:
     before: t.Any = None
 
     def describe(self) -> str:
-        if self.field is None:
+        f = self.field
+        if f is None:
             return self.name
-        return f"{self.name} ({one_line(self.field.show(self.before), 60)} -> " \
-               f"{one_line(self.field.show_wanted(self.wanted), 60)})"
+        if f.words is not None and not f.secret:
+            return f"{self.name} ({one_line(f.words(self.before), 60)} -> {one_line(f.words(self.wanted), 60)})"
+        return f"{self.name} ({one_line(f.show(self.before), 60)} -> {one_line(f.show_wanted(self.wanted), 60)})"
+
+    def carry(self) -> dict[str, t.Any]:
+        """The step as the resume state carries it (its body is built: nothing is looked up again)."""
+        return {"name": self.name, "method": self.method, "path": self.path, "body": self.body,
+                "option": self.field.option if self.field else None, "wanted": self.wanted, "before": self.before}
+
+    @classmethod
+    def restore(cls, data: t.Any, fields: dict[str, Field], collection: str) -> "Step | None":
+        """A carried step, or None when it is not one the engine could have planned for this kind."""
+        if not isinstance(data, dict) or set(data) != {"name", "method", "path", "body", "option", "wanted", "before"}:
+            return None
+        option, method, path = data["option"], data["method"], data["path"]
+        f = fields.get(option) if isinstance(option, str) else None
+        planned = {"create": ("POST", None), "delete": ("DELETE", None)}.get(data["name"], ("PATCH", f))
+        if (option is not None and f is None) or (method, f) != planned or (f is not None and f.name != data["name"]):
+            return None
+        if not isinstance(path, str) or not (path == collection or path.startswith(collection + "/")) or \
+                not (data["body"] is None or isinstance(data["body"], dict)):
+            return None
+        return cls(data["name"], method, path, data["body"], f, data["wanted"], data["before"])
 
     def as_dict(self) -> dict[str, t.Any]:
         out: dict[str, t.Any] = {"step": self.name, "method": self.method, "path": self.path}
@@ -243,9 +266,28 @@ class Waits:
     deadline: float
     fail_on_partial: bool = False
     warn_on_warning: bool = True
+    wall_deadline: float | None = None  # the same deadline in wall-clock seconds (carried between module runs)
 
     def left(self) -> float:
         return self.deadline - self.clock()
+
+
+class Paused(Exception):
+    """Raised by `Waits.wait` when a progress slice ended and the job still runs: the module answers "still
+    waiting" and goes on in its next run. The engine adds the job's key, where the plan stands (`snapshot`, for
+    `Engine.run(resume=...)`) and the step (number, count, description) for the progress lines."""
+
+    def __init__(self, state: t.Any) -> None:
+        super().__init__("a progress slice ended while a job was running")
+        self.state = state
+        self.key: str | None = None
+        self.snapshot: dict[str, t.Any] = {}
+        self.step: tuple[int, int, str] = (0, 0, "")
+
+
+# What a plan carried between module runs holds (see Engine._snapshot); another version is refused.
+SNAPSHOT_VERSION = 1
+_SNAPSHOT_FIELDS = ("version", "kind", "waiting", "key", "steps", "done", "jobs", "outputs", "plan", "before")
 
 
 class StepFailed(UMError):
@@ -384,17 +426,18 @@ class Engine:
                 out[f.option] = f.show(dig(record, f.read))
         return out
 
-    def predicted(self, current: dict | None, wanted: dict, steps: list[Step]) -> dict[str, t.Any]:
-        """What check mode expects UM to show after the plan (no read-back is possible without writing)."""
+    def predicted(self, before: dict[str, t.Any], wanted: dict, steps: list[Step]) -> dict[str, t.Any]:
+        """What UM is expected to show after `steps`, from the shape before them (no read-back is possible without
+        writing: check mode, or a last job not waited for)."""
         if steps and steps[0].name == "delete":
             return {}
-        if current is None:
+        if steps and steps[0].name == "create":
             out = {"name": wanted.get("name")}
             for f in self.given(wanted):
                 if f.read is not None:
                     out[f.option] = f.show_wanted(wanted[f.option])
             return out
-        out = self.shape(current, wanted)
+        out = dict(before)
         for step in steps:
             if step.field is not None:
                 out[step.field.option] = step.field.show_wanted(step.wanted)
@@ -402,9 +445,17 @@ class Engine:
 
     # -- applying -----------------------------------------------------------------------------------
 
-    def run(self, wanted: dict, state: str = "present", wait: bool = True) -> tuple[Outcome, dict[str, t.Any]]:
-        """Bring one object to the task's wish. Returns the outcome and the diff ({before, after})."""
+    def run(self, wanted: dict, state: str = "present", wait: bool = True,
+            resume: dict | None = None) -> tuple[Outcome, dict[str, t.Any]]:
+        """Bring one object to the task's wish. Returns the outcome and the diff ({before, after}).
+
+        A wait whose progress slice ends raises `Paused` with a snapshot of where the plan stands; the module's
+        next run gives that snapshot as `resume`, and the engine goes on from the job it was waiting for (nothing is
+        looked up or sent again)."""
         self.wanted = wanted
+        if resume is not None:
+            steps, out, before, waiting = self._restore(resume)
+            return self._go(steps, out, wanted, wait, before, waiting)
         current = self.current = self.kind.find(self, wanted)
         if current is not None and not isinstance(current.get("key"), str):
             raise UMError(f"UM lists {self.kind.identity(wanted)} without a key, so it cannot be changed or deleted; "
@@ -417,16 +468,62 @@ class Engine:
             return out, {"before": before, "after": before}
         out.changed = True
         if self.check_mode:
-            return out, {"before": before, "after": self.predicted(current, wanted, steps)}
+            return out, {"before": before, "after": self.predicted(before, wanted, steps)}
+        return self._go(steps, out, wanted, wait, before)
+
+    def _go(self, steps: list[Step], out: Outcome, wanted: dict, wait: bool, before: dict[str, t.Any],
+            waiting: str | None = None) -> tuple[Outcome, dict[str, t.Any]]:
+        """Apply the steps in order (the first one already sent when `waiting` names its job)."""
         for index, step in enumerate(steps):
             last = index == len(steps) - 1
-            self._apply(step, out, wanted, wait or not last)
+            try:
+                if index == 0 and waiting is not None:
+                    self._finish(step, out, wanted, waiting, None)
+                else:
+                    self._apply(step, out, wanted, wait or not last)
+            except Paused as paused:
+                paused.snapshot = self._snapshot(steps[index:], out, before, paused.key)
+                paused.step = (len(out.plan) - len(steps) + index + 1, len(out.plan), step.describe())
+                raise
             if out.job_key is not None:
-                break  # the last job, not waited: um_job_wait takes it from here
-        after = self.shape(out.record, wanted) if step.name != "delete" else {}
-        if out.job_key is not None:
-            after = self.predicted(current, wanted, steps)
+                # The last job, not waited: um_job_wait takes it from here.
+                base = self.shape(out.record, wanted) if out.record is not None else before
+                return out, {"before": before, "after": self.predicted(base, wanted, [step])}
+        after = self.shape(out.record, wanted) if steps[-1].name != "delete" else {}
         return out, {"before": before, "after": after}
+
+    # -- carrying a plan from one module run to the next (progress slices) ------------------------------
+
+    def _snapshot(self, steps: list[Step], out: Outcome, before: dict[str, t.Any], waiting: str) -> dict[str, t.Any]:
+        return {"version": SNAPSHOT_VERSION, "kind": self.kind.noun, "waiting": waiting, "key": out.key,
+                "steps": [s.carry() for s in steps], "done": list(out.done), "jobs": list(out.jobs),
+                "outputs": dict(out.outputs), "plan": list(out.plan), "before": before}
+
+    def _restore(self, data: t.Any) -> tuple[list[Step], Outcome, dict[str, t.Any], str]:
+        """A snapshot this engine made for this kind in an earlier run of the task; anything else is refused."""
+        bad = UMConfigError("the wait's resume state is not one this collection's action plugin carried for this "
+                            "task: it is never given in a task")
+        if not isinstance(data, dict) or set(data) != set(_SNAPSHOT_FIELDS) or \
+                data["version"] != SNAPSHOT_VERSION or data["kind"] != self.kind.noun:
+            raise bad
+        if not (isinstance(data["waiting"], str) and isinstance(data["steps"], list) and data["steps"]
+                and (data["key"] is None or isinstance(data["key"], str))
+                and all(isinstance(data[n], list) for n in ("done", "jobs", "plan"))
+                and all(isinstance(data[n], dict) for n in ("outputs", "before"))
+                and all(isinstance(x, str) for x in data["done"])
+                and all(isinstance(x, dict) for x in data["jobs"] + data["plan"])):
+            raise bad
+        fields = {f.option: f for f in self.kind.fields}
+        steps = [Step.restore(s, fields, self.kind.collection) for s in data["steps"]]
+        if None in steps or len(steps) > len(data["plan"]):
+            raise bad
+        try:
+            check_key(data["waiting"])
+        except UMConfigError:
+            raise bad from None
+        out = Outcome(changed=True, key=data["key"], jobs=data["jobs"], outputs=data["outputs"], done=data["done"],
+                      plan=data["plan"])
+        return t.cast("list[Step]", steps), out, data["before"], data["waiting"]
 
     def _fail(self, step: Step, out: Outcome, reason: str, **details: t.Any) -> t.NoReturn:
         text = f"{self.kind.noun} step '{step.describe()}' failed: {reason}"
@@ -453,26 +550,30 @@ class Engine:
                        bool(getattr(exc, "details", {}).get("operation_uncertain")))
         handle = job_handle_of(answer.data, answer.headers.get("Location")) \
             if answer.status in (200, 201, 202) else None
-        job: dict[str, t.Any] = {}
-        if handle is not None:
-            _where, raw_key, reference = handle
-            try:
-                key = check_key(raw_key)
-            except UMConfigError as exc:
-                self._fail(step, out, f"UM started a job whose key cannot be polled ({exc})", changed=True)
-            job = dict(reference if isinstance(reference, dict) else {}, key=key)
-            if not wait:
-                out.jobs.append(dict(job, step=step.name))
-                out.job_key = key
-                out.done.append(f"{step.describe()} started as job {key}")
-                return
-            job = self._wait(step, out, key)
-            out.jobs.append(dict(job, step=step.name))
-            out.outputs.update(results_of(job))
-        elif answer.status == 202:
-            self._fail(step, out, "UM answered 202 (accepted) without a job to wait for; look for the job with "
-                                  "aiqum.jobs.um_job_info before running again", changed=True)
-        self._after(step, out, wanted, job, answer.data)
+        if handle is None:
+            if answer.status == 202:
+                self._fail(step, out, "UM answered 202 (accepted) without a job to wait for; look for the job with "
+                                      "aiqum.jobs.um_job_info before running again", changed=True)
+            self._after(step, out, wanted, {}, answer.data)
+            return
+        _where, raw_key, reference = handle
+        try:
+            key = check_key(raw_key)
+        except UMConfigError as exc:
+            self._fail(step, out, f"UM started a job whose key cannot be polled ({exc})", changed=True)
+        if not wait:
+            out.jobs.append(dict(reference if isinstance(reference, dict) else {}, key=key, step=step.name))
+            out.job_key = key
+            out.done.append(f"{step.describe()} started as job {key}")
+            return
+        self._finish(step, out, wanted, key, answer.data)
+
+    def _finish(self, step: Step, out: Outcome, wanted: dict, key: str, answer: t.Any) -> None:
+        """Wait for the job a step started, then read the object again and check the step took effect."""
+        job = self._wait(step, out, key)
+        out.jobs.append(dict(job, step=step.name))
+        out.outputs.update(results_of(job))
+        self._after(step, out, wanted, job, answer)
 
     def _wait(self, step: Step, out: Outcome, key: str) -> dict:
         left = self.waits.left()
@@ -482,6 +583,9 @@ class Engine:
                                   "wait with aiqum.jobs.um_job_wait", changed=True, pending=[key], job_key=key)
         try:
             state = self.waits.wait([key], left)
+        except Paused as paused:
+            paused.key = key
+            raise
         except UMError as exc:
             self._fail(step, out, f"job {key} started, but waiting for it failed: {exc}", changed=True,
                        pending=[key], job_key=key)
@@ -647,7 +751,7 @@ def storage_fields(noun: str) -> list[Field]:
     """The fields every storage-provider object shares: size, service level, efficiency policy (that PATCH order)."""
     return [
         Field("size", "space.size", "space.size", PATCH, order=10, required_to_create=True, same=same_size,
-              refuse=refuse_shrink(noun)),
+              refuse=refuse_shrink(noun), words=human_size),
         Field("performance_service_level", "performance_service_level", "assigned_performance_service_level",
               PATCH, order=20, required_to_create=True, prepare=service_level_key, same=same_ref, shown=ref_shown),
         Field("storage_efficiency_policy", "storage_efficiency_policy", "assigned_storage_efficiency_policy",

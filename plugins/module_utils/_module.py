@@ -116,24 +116,34 @@ class UMModule:
         """Whether an earlier run of this task already began (and so already sent what it had to send)."""
         return bool(self._resume)
 
-    def wait(self, keys: list[str], server_seen: bool = False, context: dict | None = None) -> WaitState:
-        """Wait on keys with the task's wait options: the whole wait, or one progress slice of it when the action
-        plugin carries the state from run to run."""
-        waiter = JobWaiter(self.client(), self.wait_options(), server_seen=server_seen)
-        state = self.carried_state(keys)
+    def wait(self, keys: list[str], server_seen: bool = False, context: dict | None = None,
+             options: WaitOptions | None = None, fresh: bool = False, until: float | None = None) -> WaitState:
+        """Wait on keys with the task's wait options (or `options`): the whole wait, or one progress slice of it
+        when the action plugin carries the state from run to run. `fresh`: a new wait, even in a later slice (the
+        next step of a declarative plan); `until`: the slice's end on the waiter's clock, when the caller keeps it."""
+        waiter = JobWaiter(self.client(), options or self.wait_options(), server_seen=server_seen)
+        state = None if fresh else self.carried_state(keys)
         if state is None:
             state = waiter.start(keys)
             state.context = context or {}
-        interval = self.params["progress_interval"]
-        # The action plugin asks for slices (it hands over an empty state first); under async it hands over
-        # nothing and the module waits the whole time in one run.
-        sliced = self._resume is not None and interval > 0
+        if self.sliced and until is None:
+            until = waiter.clock() + self.slice_length
         try:
-            return waiter.run(state, until=waiter.clock() + max(MIN_SLICE, interval) if sliced else None)
+            return waiter.run(state, until=until if self.sliced else None)
         except UMError as exc:
             # A wait that cannot go on still tells what it saw, like one that ended.
             exc.details.update(jobs=state.ordered_jobs(), pending=state.pending, polls=state.polls)
             raise
+
+    @property
+    def sliced(self) -> bool:
+        """Whether this run waits one progress slice: the action plugin asks for slices (it hands over an empty
+        state first); under async it hands over nothing and the module waits the whole time in one run."""
+        return self._resume is not None and self.params["progress_interval"] > 0
+
+    @property
+    def slice_length(self) -> float:
+        return max(MIN_SLICE, self.params["progress_interval"])
 
     def wait_result(self, state: WaitState, report: dict[str, t.Any], single: bool) -> dict[str, t.Any]:
         """A slice that ended with jobs still running and time left: 'still waiting', with the state to go on

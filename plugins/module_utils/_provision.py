@@ -4,6 +4,11 @@
 """The Ansible side of the declarative storage modules (um_file_share, um_lun): their shared options (mirrored by
 the `storage` doc fragment), the waits on the task's one deadline, and the run that turns the engine's outcome into
 the module result. The engine itself (`_declare`) knows nothing of Ansible.
+
+Under the modules' action plugins a task runs in progress slices, like um_job_wait: a wait whose slice ends makes
+the module answer "still waiting" with progress lines and the plan's snapshot (the steps left, the job it waits
+for, what is done), and the next run goes on from there. Nothing is looked up or sent again, and the task's one
+deadline travels with it.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ import dataclasses
 import typing as t
 
 from . import _module
-from ._declare import Engine, Kind, Waits, check_name, result_of, size_bytes
+from ._declare import Engine, Kind, Paused, Waits, check_name, result_of, size_bytes
+from ._errors import UMConfigError
+from ._report import progress_lines
 
-# Mirrors plugins/doc_fragments/storage.py. The wait options are um_job_wait's, without progress lines.
+# Mirrors plugins/doc_fragments/storage.py; the wait options are um_job_wait's (UMModule adds them).
 STORAGE_ARGSPEC: dict[str, dict[str, t.Any]] = {
     "name": {"type": "str", "required": True},
     "svm": {"type": "str", "required": True},
@@ -26,23 +33,32 @@ STORAGE_ARGSPEC: dict[str, dict[str, t.Any]] = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "wait": {"type": "bool", "default": True},
 }
-STORAGE_ARGSPEC.update({k: v for k, v in _module.WAIT_ARGSPEC.items() if k != "progress_interval"})
 
 
-def waits(um: _module.UMModule) -> Waits:
-    """Waits on the collection's JobWaiter, every one within what is left of the task's one timeout."""
+def waits(um: _module.UMModule, deadline_wall: float | None = None) -> Waits:
+    """Waits on the collection's JobWaiter, every one within what is left of the task's one timeout (`deadline_wall`
+    when an earlier slice of the task set it). Under progress slices a wait that reaches the slice's end raises
+    Paused; the first wait of a later slice goes on with the state the earlier one carried."""
     opts = um.wait_options()
     # Looked up when called (not imported by name), so the waiter a test installs in _module is the one used.
     probe = _module.JobWaiter(um.client(), opts, server_seen=True)
     clock = probe.clock
-    deadline = clock() + float(opts.timeout)
+    now = clock()
+    deadline = now + (float(opts.timeout) if deadline_wall is None else deadline_wall - probe.wall())
+    slice_end = now + um.slice_length
+    carried = [um.resuming]
 
     def wait(keys: list[str], left: float) -> t.Any:
         step = dataclasses.replace(opts, timeout=max(0.1, min(float(opts.timeout), left)))
-        return _module.JobWaiter(um.client(), step, server_seen=True).wait(keys)
+        fresh = not carried.pop() if carried else True
+        until = max(slice_end, clock() + _module.MIN_SLICE) if um.sliced else None
+        state = um.wait(keys, server_seen=True, options=step, fresh=fresh, until=until)
+        if not state.done:
+            raise Paused(state)
+        return state
 
     return Waits(wait, clock, deadline, fail_on_partial=um.params["fail_on_partial_failures"],
-                 warn_on_warning=um.params["warn_on_warning"])
+                 warn_on_warning=um.params["warn_on_warning"], wall_deadline=probe.wall() + deadline - now)
 
 
 def wanted_of(um: _module.UMModule, options: t.Sequence[str]) -> dict[str, t.Any]:
@@ -62,9 +78,26 @@ def wanted_of(um: _module.UMModule, options: t.Sequence[str]) -> dict[str, t.Any
 
 
 def run(um: _module.UMModule, kind: Kind, wanted: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Find, compare, plan and apply; the result carries the diff only in diff mode."""
-    engine = Engine(um.client(), kind, waits(um), check_mode=um.check_mode, warn=um.module.warn)
-    outcome, diff = engine.run(wanted, state=um.params["state"], wait=um.params["wait"])
+    """Find, compare, plan and apply (or go on where an earlier slice stopped); the result carries the diff only in
+    diff mode."""
+    context = um.resume_context() if um.resuming else {}
+    snapshot = context.get("plan")
+    deadline = context.get("deadline")
+    if um.resuming and (not isinstance(snapshot, dict) or isinstance(deadline, bool)
+                        or not isinstance(deadline, (int, float))):
+        raise UMConfigError("the wait's resume state is not one this collection's action plugin carried for this "
+                            "task: it is never given in a task")
+    w = waits(um, deadline)
+    engine = Engine(um.client(), kind, w, check_mode=um.check_mode, warn=um.module.warn)
+    try:
+        outcome, diff = engine.run(wanted, state=um.params["state"], wait=um.params["wait"], resume=snapshot)
+    except Paused as paused:
+        number, count, described = paused.step
+        state = paused.state
+        state.context = {"plan": paused.snapshot, "deadline": w.wall_deadline}
+        lines = [f"{kind.identity(wanted)}: step {number} of {count}, {described}"]
+        return {"changed": True, "waiting": True, "progress": lines + ["  " + x for x in progress_lines(state)],
+                _module.RESUME_KEY: state.carry()}
     result = result_of(engine, outcome, diff)
     if not um.module._diff:
         result.pop("diff")

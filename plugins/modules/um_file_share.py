@@ -185,7 +185,7 @@ def run(um: _module.UMModule) -> dict:
 def main() -> None:
     spec = dict(_provision.STORAGE_ARGSPEC)
     spec.update({"export_policy": {"type": "raw"}, "acl": {"type": "list", "elements": "dict"}})
-    um = _module.UMModule(spec)
+    um = _module.UMModule(spec, wait_options=True)
     um.run(run)
 
 

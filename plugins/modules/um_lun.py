@@ -272,7 +272,7 @@ def main() -> None:
             "logical_unit_number": {"type": "int", "aliases": ["lun_id"]},
         }},
     })
-    um = _module.UMModule(spec)
+    um = _module.UMModule(spec, wait_options=True)
     um.run(run)
 
 

@@ -103,3 +103,25 @@ def test_harness_end_to_end(tmp_path: Path) -> None:
     assert "| case | contender | metric | median | min | max | target | met? |" in text
     assert "## Machine and run" in text and results["machine"]["cpu_model"] in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
+
+
+def test_provision_benchmark_end_to_end(tmp_path: Path) -> None:
+    """Issue 19's benchmark at a toy size: every contender runs twice against its own simulator; the second run of
+    each changes nothing and costs lookups only (one list request per item, no write)."""
+    items = 3
+    out = tmp_path / "provision.json"
+    cmd = [sys.executable, str(HERE / "provision_bench.py"), "--items", str(items), "--job", "0.05", "--out", str(out),
+           "--work", str(tmp_path / "work")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=dict(os.environ), check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    results = json.loads(out.read_text())["results"]
+    assert [r["contender"] for r in results] == ["module", "by_hand", "module_nowait", "by_hand_nowait"]
+    for r in results:
+        first, again = r["first"], r["again"]
+        assert first["rc"] == 0 and again["rc"] == 0, r
+        assert first["writes"] == items, r  # one POST per file share, whoever sends it
+        assert again["writes"] == 0, r
+        if r["contender"].startswith("module"):
+            assert again["requests"] == items, r  # one list request per unchanged share
+        assert first["seconds"] is not None and first["requests_per_item"] > 0, r
+    assert "| contender | items |" in proc.stdout

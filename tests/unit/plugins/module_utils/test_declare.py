@@ -398,7 +398,7 @@ def test_a_failed_job_fails_the_task_with_its_reason_and_what_already_changed():
     server.outcome["patch"] = ("error", "Not enough space in aggregate aggr1.")
     with pytest.raises(d.StepFailed) as caught:
         engine(server).run(want(size=2 * GIB, performance_service_level="Extreme"))
-    assert "step 'size (1073741824 -> 2147483648)' failed" in str(caught.value)
+    assert "step 'size (1 GiB (1073741824 bytes) -> 2 GiB (2147483648 bytes))' failed" in str(caught.value)
     assert "Not enough space in aggregate aggr1." in str(caught.value)
     assert "Nothing was changed" in str(caught.value)
     assert caught.value.details["changed"] is False and len(server.writes) == 1
@@ -518,3 +518,61 @@ def test_errors_are_one_line_and_say_nothing_was_sent():
         with pytest.raises(UMError) as caught:
             engine(server).run(wanted)
         assert "\n" not in str(caught.value) and "nothing was sent" in str(caught.value)
+
+
+# -- a plan carried across module runs (progress slices) ------------------------------------------------------
+
+def test_a_paused_plan_goes_on_in_another_engine_from_the_job_it_waited_for():
+    """The snapshot holds the steps left with their bodies: the next run sends nothing again and looks nothing up."""
+    import json
+    server = MemoryUM([share(size=GIB, psl="Value")])
+    real_wait = server.wait
+    paused_once = []
+
+    def slice_ends(keys, left):
+        if not paused_once:
+            paused_once.append(keys)
+            raise d.Paused(WaitState(keys=list(keys), started=0.0, deadline=left))
+        return real_wait(keys, left)
+
+    server.wait = slice_ends
+    first = engine(server)
+    with pytest.raises(d.Paused) as caught:
+        first.run(want(size=2 * GIB, performance_service_level="Extreme"))
+    assert caught.value.step == (1, 2, "size (1 GiB (1073741824 bytes) -> 2 GiB (2147483648 bytes))")
+    snapshot = json.loads(json.dumps(caught.value.snapshot))  # it travels as JSON
+    assert snapshot["waiting"] == caught.value.key == paused_once[0][0]
+    assert [s["name"] for s in snapshot["steps"]] == ["size", "performance_service_level"]
+    reads_before, writes_before = len(server.reads), len(server.writes)
+    outcome, diff = engine(server).run(want(size=2 * GIB, performance_service_level="Extreme"), resume=snapshot)
+    assert [w[2] for w in server.writes[writes_before:]] == [{"performance_service_level": {"key": "psl-1"}}]
+    assert all(path == SHARES for path, _q in server.reads[reads_before:]), "no lookup again, only read-backs"
+    assert [j["step"] for j in outcome.jobs] == ["size", "performance_service_level"]
+    assert diff["before"]["size"] == GIB and diff["after"]["performance_service_level"] == "Extreme"
+    assert outcome.changed and outcome.done[0].startswith("size (1 GiB")
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda s: s.update(kind="LUN"),
+    lambda s: s["steps"][0].update(method="DELETE"),
+    lambda s: s["steps"][0].update(path="/datacenter/svm/svms/x"),
+    lambda s: s["steps"][0].update(option="os_type"),
+    lambda s: s.update(waiting="not a key"),
+    lambda s: s.update(steps=[]),
+    lambda s: s.pop("before"),
+])
+def test_a_snapshot_the_engine_did_not_make_is_refused(tamper):
+    server = MemoryUM([share(size=GIB, psl="Value")])
+
+    def slice_ends(keys, left):
+        raise d.Paused(WaitState(keys=list(keys), started=0.0, deadline=left))
+
+    server.wait = slice_ends
+    with pytest.raises(d.Paused) as caught:
+        engine(server).run(want(size=2 * GIB))
+    snapshot = caught.value.snapshot
+    tamper(snapshot)
+    writes = len(server.writes)
+    with pytest.raises(UMConfigError, match="never given in a task"):
+        engine(server).run(want(size=2 * GIB), resume=snapshot)
+    assert len(server.writes) == writes

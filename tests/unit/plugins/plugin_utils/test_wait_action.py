@@ -13,11 +13,12 @@ import pytest
 
 from ansible.module_utils.common import warnings as ansible_warnings
 
+from ansible_collections.aiqum.jobs.plugins.action import um_file_share as share_action
 from ansible_collections.aiqum.jobs.plugins.action import um_job_wait as wait_action
 from ansible_collections.aiqum.jobs.plugins.action import um_request as request_action
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMTLSError
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import RESUME_KEY
-from ansible_collections.aiqum.jobs.plugins.modules import um_job_wait, um_request
+from ansible_collections.aiqum.jobs.plugins.modules import um_file_share, um_job_wait, um_request
 from ansible_collections.aiqum.jobs.plugins.plugin_utils import _wait_action
 from ansible_collections.aiqum.jobs.plugins.plugin_utils._warnings import merge_warnings
 from ansible_collections.aiqum.jobs.tests.unit.um_fakes import PASSWORD, FakeJob, http_error, job, warnings_of
@@ -27,7 +28,8 @@ K2 = "85b642774a960362:-4405f3a8:16e686b7083:-6fac"
 JOB_PATH = "/management-server/jobs/" + K1.replace(":", "%3A")
 LUNS = "/storage-provider/luns"
 ACCEPTED = (202, {"job": {"key": K1, "_links": {"self": {"href": "/api/management-server/jobs/" + K1}}}})
-MODULES = {wait_action.ActionModule: um_job_wait.main, request_action.ActionModule: um_request.main}
+MODULES = {wait_action.ActionModule: um_job_wait.main, request_action.ActionModule: um_request.main,
+           share_action.ActionModule: um_file_share.main}
 
 
 class Harness:
@@ -315,3 +317,87 @@ def test_the_state_between_slices_is_small_and_holds_no_job_records(harness, um)
     for args, _wrap in h.runs[1:]:
         carried = json.dumps(args[RESUME_KEY])
         assert len(carried) < 2000 and "lunKey" not in carried and keys[0] not in carried
+
+
+# -- a declarative module's plan across progress slices (issue 19) -------------------------------------------
+
+SHARES = "/storage-provider/file-shares"
+PSLS = "/storage-provider/performance-service-levels"
+FS_KEY = "c1:type=volume,uuid=v1"
+FS_PATH = SHARES + "/" + FS_KEY.replace(":", "%3A").replace("=", "%3D").replace(",", "%2C")
+GIB = 1024 ** 3
+SHARE_ARGS = {"name": "fs1", "svm": "svm1", "size": 2, "performance_service_level": "Extreme"}
+
+
+def share(size=GIB, psl=("Value", "p3")):
+    return {"key": FS_KEY, "name": "fs1", "svm": {"key": "s1", "name": "svm1"}, "cluster": {"key": "c1", "name": "c"},
+            "space": {"size": size}, "assigned_performance_service_level": {"key": psl[1], "name": psl[0]}}
+
+
+def page(*records):
+    return 200, {"records": list(records), "num_records": len(records)}
+
+
+def script_two_steps(um, length, lists=3):
+    """A share at 1 GiB / Value, asked 2 GiB / Extreme: two PATCHes whose jobs each take `length` seconds. The
+    share is listed three times: found, then read again after each step (a fourth list would be a lookup again)."""
+    um.script("GET", SHARES, *[page(share()), page(share(size=2 * GIB)), page(share(2 * GIB, ("Extreme", "p1")))][:lists])
+    um.script("GET", PSLS, page({"key": "p3", "name": "Value"}, {"key": "p1", "name": "Extreme"}))
+    um.script("PATCH", FS_PATH, (202, {"job": {"key": K1}}), (202, {"job": {"key": K2}}))
+    # A job's time line counts from the wait's start: the second one runs `length` seconds after the first ended.
+    um.add(job(K1, length, name="Modify file share size"), job(K2, 2 * length, name="Modify service level"))
+
+
+def test_a_plan_goes_on_across_slices_each_step_sent_once(harness, um):
+    """Issue 19: progress lines for um_file_share: each run waits one slice and carries where the plan stands; the
+    next run goes on from the job it was waiting for, without looking anything up or sending anything again."""
+    script_two_steps(um, 45.0)
+    h = harness(share_action.ActionModule, dict(SHARE_ARGS, progress_interval=20))
+    result = h.run()
+    assert not result.get("failed") and result["changed"] is True, result
+    assert [(r[0], r[3]) for r in um.requests if r[0] != "GET"] == [
+        ("PATCH", {"space": {"size": 2 * GIB}}), ("PATCH", {"performance_service_level": {"key": "p1"}})]
+    assert [r[1] for r in um.requests if r[0] == "GET" and not r[1].startswith("/management-server")] == \
+        [SHARES, PSLS, SHARES, SHARES]
+    # The second PATCH went out after the first job had ended.
+    k1_end = max(c.end for c in um.calls if c.keys == (K1,))
+    assert k1_end <= min(c.start for c in um.calls if c.keys == (K2,))
+    assert [j["step"] for j in result["jobs"]] == ["size", "performance_service_level"]
+    assert [j["key"] for j in result["jobs"]] == [K1, K2] and all(j["status"] == "normal" for j in result["jobs"])
+    assert result["file_share"]["assigned_performance_service_level"]["name"] == "Extreme"
+    assert RESUME_KEY not in result and "waiting" not in result
+    steps = [line for line in h.lines if "step" in line]
+    assert steps and all(line.startswith("[localhost] waiting: file share 'fs1' in SVM 'svm1': step ")
+                         for line in steps)
+    assert any("step 1 of 2, size (1 GiB (1073741824 bytes) -> 2 GiB (2147483648 bytes))" in line for line in steps)
+    assert any("step 2 of 2, performance_service_level (Value -> Extreme)" in line for line in steps)
+    assert any(f"job {K1} (Modify file share size): running" in line for line in h.lines)
+    assert len(h.runs) >= 4 and all(r[0][RESUME_KEY] for r in h.runs[1:])
+    for args, _wrap in h.runs[1:]:
+        assert len(json.dumps(args[RESUME_KEY])) < 4000
+
+
+def test_a_plan_across_slices_keeps_the_tasks_one_timeout(harness, um):
+    """The timeout is the whole task's: it travels with the plan, so a second step cannot start a fresh one."""
+    script_two_steps(um, 45.0, lists=2)
+    h = harness(share_action.ActionModule, dict(SHARE_ARGS, progress_interval=20, timeout=60))
+    result = h.run()
+    assert result["failed"] and "performance_service_level" in result["msg"], result
+    assert "Already changed: size" in result["msg"] and result["changed"] is True
+    assert result["pending"] == [K2] and result["job_key"] == K2
+    assert 59.0 <= um.clock() - um.t0 <= 61.0
+
+
+def test_a_plan_snapshot_from_elsewhere_is_refused(run_module, um):
+    """A resume state is the action plugin's alone: a forged plan is refused before anything is sent."""
+    forged = {"plan": {"version": 1, "kind": "file share", "waiting": K1, "key": FS_KEY, "before": {},
+                       "steps": [{"name": "size", "method": "DELETE", "path": FS_PATH, "body": None, "option": "size",
+                                  "wanted": 1, "before": 2}],
+                       "done": [], "jobs": [], "outputs": {}, "plan": [{}]}, "deadline": 1e12}
+    um.add(job(K1, 1.0))
+    from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitState
+    state = WaitState(keys=[K1], started=0.0, deadline=1e12, context=forged).carry()
+    _code, result, _out = run_module(um_file_share.main, dict(SHARE_ARGS, **{RESUME_KEY: state,
+                                                                             "_ansible_ignore_unknown_opts": True}))
+    assert result["failed"] and "never given in a task" in result["msg"]
+    assert [r for r in um.requests if r[0] != "GET"] == []
