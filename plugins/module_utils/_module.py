@@ -116,14 +116,17 @@ class UMModule:
         """Whether an earlier run of this task already began (and so already sent what it had to send)."""
         return bool(self._resume)
 
-    def wait(self, keys: list[str], server_seen: bool = False, context: dict | None = None) -> WaitState:
+    def wait(self, keys: list[str], server_seen: bool = False, context: dict | None = None,
+             started: float | None = None, seen_running: t.Iterable[str] = ()) -> WaitState:
         """Wait on keys with the task's wait options: the whole wait, or one progress slice of it when the action
-        plugin carries the state from run to run."""
+        plugin carries the state from run to run. For a new wait, `started` (wall clock) is when its timeout began,
+        and `seen_running` the keys of jobs known to exist (ONTAP's: a later 404 means ONTAP forgot it)."""
         waiter = JobWaiter(self.client(), self.wait_options(), server_seen=server_seen)
         state = self.carried_state(keys)
         if state is None:
-            state = waiter.start(keys)
+            state = waiter.start(keys, started=started)
             state.context = context or {}
+            state.seen_running.update(k for k in seen_running if k in keys)
         interval = self.params["progress_interval"]
         # The action plugin asks for slices (it hands over an empty state first); under async it hands over
         # nothing and the module waits the whole time in one run.
