@@ -348,7 +348,7 @@ ONTAP_JOB_FIELDS = ("uuid", "description", "state", "message", "code", "start_ti
 # (hex fields, some negative, or `...:type=job,uuid=...`) never starts with `ontap:`.
 _UUID = r"[A-Za-z0-9][A-Za-z0-9-]{0,63}"
 _ONTAP_KEY = re.compile(rf"^ontap:({_UUID}):({_UUID})$", re.IGNORECASE)
-_ONTAP_HREF = re.compile(rf"^(?:[a-z][a-z0-9+.-]*://[^/]*)?/api/gateways/({_UUID})/cluster/jobs/({_UUID})/?$",
+_ONTAP_HREF = re.compile(rf"^(?:[a-z][a-z0-9+.-]*://[^/]*)?(?:/api)?/gateways/({_UUID})/cluster/jobs/({_UUID})/?$",
                          re.IGNORECASE)
 _GATEWAY_PATH = re.compile(r"^/gateways/([^/?#]+)(/.*)?$")
 

@@ -95,6 +95,9 @@ class JobWaiter:
         # Per ONTAP cluster (answers through the gateway carry the cluster's Date, not UM's): the least value of
         # (cluster clock - this wall clock) its answers proved.
         self._cluster_ahead: dict[str, float] = {}
+        # Clusters whose job list refused our list request (a gateway without it, or without `fields`): their jobs
+        # are asked for one by one for the rest of this run.
+        self._no_ontap_list: set[str] = set()
         self._first_seen: dict[str, tuple[float, float]] = {}
         self.plans: dict[str, list[t.Any]] = {}
 
@@ -337,7 +340,7 @@ class JobWaiter:
             if parts is not None:
                 clusters.setdefault(parts[0], []).append(k)
         for cluster, cluster_keys in clusters.items():
-            alone = list(cluster_keys) if len(cluster_keys) == 1 else []
+            alone = list(cluster_keys) if len(cluster_keys) == 1 or cluster in self._no_ontap_list else []
             for i in range(0, len(cluster_keys) if not alone else 0, self.opts.batch_size):
                 batch = cluster_keys[i:i + self.opts.batch_size]
                 budget = self._budget(state)
@@ -347,10 +350,16 @@ class JobWaiter:
                 try:
                     records = self._call(state, lambda: self.client.list_ontap_jobs(
                         cluster, uuids, ONTAP_JOB_FIELDS, timeout=budget, retry=False), origin=cluster)
-                except UMNotFound as exc:
-                    self._cluster_not_found(batch[0], exc)
-                    records = []  # a 404 for the list itself: ask for each job directly
-                found = {str(r.get("uuid")).lower(): r for r in records if isinstance(r, dict)}
+                except UMHTTPError as exc:
+                    if exc.status not in (400, 404, 405, 501):
+                        raise
+                    # A gateway that does not list jobs this way: ask for each job directly (where UM's own 404 for
+                    # an unknown cluster, and ONTAP's for a job, are told apart), now and for the rest of the run.
+                    self._no_ontap_list.add(cluster)
+                    alone.extend(k for k in cluster_keys[i:] if k not in alone)
+                    break
+                # A record counts only with its state (a server that ignored `fields` is asked job by job).
+                found = {str(r.get("uuid")).lower(): r for r in records if isinstance(r, dict) and r.get("state")}
                 for k, u in zip(batch, uuids):
                     if u.lower() in found:
                         state.jobs[k] = dict(found[u.lower()], key=k)

@@ -34,6 +34,8 @@ from ansible_collections.aiqum.jobs.tests.unit.um_fakes import (
     FakeClock,
     FakeGateway,
     FakeOntapJob,
+    Reply,
+    http_error,
     job,
 )
 
@@ -102,6 +104,7 @@ def test_ontap_failure_reason_is_message_and_code():
     KEY,
     HREF,
     f"https://um.example.com{HREF}",
+    HREF[len("/api"):],
     {"uuid": U1, "_links": {"self": {"href": HREF}}},
     {"job": {"uuid": U1, "_links": {"self": {"href": HREF}}}},
     {"key": KEY, "state": "running"},
@@ -328,3 +331,32 @@ def test_long_running_job_looks_are_spaced_but_never_beyond_the_cap():
     assert result.elapsed - 600.0 <= 30.0
     assert max(s for _w, s in clock.sleeps) <= 30.0
     assert server.looks_at(KEY) < 60
+
+
+@pytest.mark.parametrize("status", [400, 404])
+def test_a_gateway_without_the_job_list_is_asked_job_by_job(status):
+    jobs = [FakeOntapJob(CLUSTER, U1, 3.0), FakeOntapJob(CLUSTER, U2, 4.0)]
+    clock, server = gateway(*jobs)
+    server.faults[0] = http_error(status, f"/gateways/{CLUSTER}/cluster/jobs", "Unexpected argument fields.",
+                                  target="fields")
+    result = wait(clock, server, [j.key for j in jobs])
+    assert result.ended == {jobs[0].key: "success", jobs[1].key: "success"}
+    kinds = [c.kind for c in server.calls]
+    assert kinds[0] == "ontap_list" and "ontap_list" not in kinds[1:], "the list is not asked again in this run"
+
+
+def test_listed_records_without_their_state_are_asked_for_directly():
+    jobs = [FakeOntapJob(CLUSTER, U1, 3.0), FakeOntapJob(CLUSTER, U2, 4.0)]
+    clock, server = gateway(*jobs)
+    server.faults[0] = Reply([{"uuid": U1}, {"uuid": U2}])  # fields ignored: only the uuids
+    result = wait(clock, server, [j.key for j in jobs])
+    assert result.ended == {jobs[0].key: "success", jobs[1].key: "success"}
+    assert [c.kind for c in server.calls][:3] == ["ontap_list", "ontap_job", "ontap_job"]
+
+
+def test_unknown_cluster_through_the_list_is_still_told_apart():
+    clock, server = gateway(clusters=())
+    waiter = JobWaiter(server, WaitOptions(), clock=clock, sleep=clock.sleep)
+    with pytest.raises(UMConfigError) as err:
+        waiter.wait([KEY, f"ontap:{CLUSTER}:{U2}"])
+    assert "does not reach cluster" in str(err.value)
