@@ -23,7 +23,9 @@ extends_documentation_fragment:
   - aiqum.jobs.connection
 options:
   _terms:
-    description: Job keys. Leave out to list jobs with the filter options.
+    description:
+      - Job keys. Leave out to list jobs with the filter options.
+      - UM's jobs only; an ONTAP job's key (C(ontap:...), through UM's API gateway) is refused.
     type: list
     elements: str
     required: false
@@ -94,7 +96,7 @@ class LookupModule(LookupBase):
         conn = client = None
         try:
             conn = read_connection({name: self.get_option(name) for name in NAMES})
-            keys = [check_key(term) for term in terms]
+            keys = [check_key(term, ontap=False) for term in terms]
             limit = self.get_option("max_records")
             if not keys and (limit is None or limit < 1):
                 raise AnsibleLookupError("aiqum.jobs.um_job: max_records must be 1 or more")

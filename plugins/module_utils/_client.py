@@ -44,7 +44,7 @@ from ._errors import (
     http_error,
 )
 from ._paths import check_api_path, check_hostname, encode_segment
-from ._table import JOBS_PATH
+from ._table import GATEWAYS_PATH, JOBS_PATH
 from ._retry import decide, retry_after
 from ._text import mask_userinfo, one_line, tame_json
 from ._trace import trace_exchange
@@ -233,6 +233,29 @@ class UMClient:
         records = page.get("records") if isinstance(page, dict) else None
         if not isinstance(records, list):
             raise UMResponseError("UM's job list answer has no records list")
+        return [r for r in records if isinstance(r, dict)]
+
+    def get_ontap_job(self, cluster: str, uuid: str, timeout: float | None = None, retry: bool = True) -> dict:
+        """GET one ONTAP job through UM's API gateway. Raises UMNotFound for UM's 404 (a cluster it does not reach)
+        and for ONTAP's (a job it does not know, or no longer); the caller tells them apart."""
+        path = f"{GATEWAYS_PATH}/{encode_segment(cluster)}/cluster/jobs/{encode_segment(uuid)}"
+        answer = self.request("GET", path, timeout=timeout, retry=retry)
+        data = answer.data
+        if not isinstance(data, dict) or str(data.get("uuid", "")).lower() != str(uuid).lower():
+            raise UMResponseError(f"the answer for ONTAP job {one_line(uuid)} on cluster {one_line(cluster)} is not "
+                                  "that job", status=answer.status)
+        return data
+
+    def list_ontap_jobs(self, cluster: str, uuids: t.Sequence[str], fields: t.Sequence[str],
+                        timeout: float | None = None, retry: bool = True) -> list[dict]:
+        """Several ONTAP jobs of one cluster in one list GET through the gateway (`uuid=a|b`), with the `fields`
+        asked for (ONTAP returns only the uuid unless asked)."""
+        page = self.get(f"{GATEWAYS_PATH}/{encode_segment(cluster)}/cluster/jobs",
+                        params={"uuid": "|".join(uuids), "fields": ",".join(fields),
+                                "max_records": max(1, len(uuids))}, timeout=timeout, retry=retry)
+        records = page.get("records") if isinstance(page, dict) else None
+        if not isinstance(records, list):
+            raise UMResponseError(f"the ONTAP job list of cluster {one_line(cluster)} has no records list")
         return [r for r in records if isinstance(r, dict)]
 
     def iter_records(self, path: str, params: t.Mapping[str, t.Any] | None = None,

@@ -117,15 +117,19 @@ class UMModule:
         return bool(self._resume)
 
     def wait(self, keys: list[str], server_seen: bool = False, context: dict | None = None,
-             options: WaitOptions | None = None, fresh: bool = False, until: float | None = None) -> WaitState:
+             options: WaitOptions | None = None, fresh: bool = False, until: float | None = None,
+             started: float | None = None, seen_running: t.Iterable[str] = ()) -> WaitState:
         """Wait on keys with the task's wait options (or `options`): the whole wait, or one progress slice of it
         when the action plugin carries the state from run to run. `fresh`: a new wait, even in a later slice (the
-        next step of a declarative plan); `until`: the slice's end on the waiter's clock, when the caller keeps it."""
+        next step of a declarative plan); `until`: the slice's end on the waiter's clock, when the caller keeps it.
+        For a new wait, `started` (wall clock) is when its timeout began, and `seen_running` the keys of jobs known
+        to exist (ONTAP's: a later 404 means ONTAP forgot it)."""
         waiter = JobWaiter(self.client(), options or self.wait_options(), server_seen=server_seen)
         state = None if fresh else self.carried_state(keys)
         if state is None:
-            state = waiter.start(keys)
+            state = waiter.start(keys, started=started)
             state.context = context or {}
+            state.seen_running.update(k for k in seen_running if k in keys)
         if self.sliced and until is None:
             until = waiter.clock() + self.slice_length
         try:

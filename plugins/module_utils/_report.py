@@ -11,7 +11,20 @@ import typing as t
 from dataclasses import dataclass
 
 from ._state import WaitState
-from ._table import ABORTED, NOT_FOUND, UNKNOWN, _lower, action_for, classify, failure_reasons, task_progress
+from ._table import (
+    ABORTED,
+    FORGOTTEN,
+    NOT_FOUND,
+    ONTAP,
+    UNKNOWN,
+    _lower,
+    action_for,
+    classify,
+    failure_reasons,
+    ontap_parts,
+    task_progress,
+    vocabulary_of,
+)
 from ._text import one_line
 
 
@@ -22,7 +35,7 @@ def plural(count: int, noun: str) -> str:
 
 def describe(job: t.Mapping[str, t.Any]) -> str:
     """'KEY (NAME)' for messages; server text is made safe for one line."""
-    name = job.get("name")
+    name = job.get("name") or (job.get("description") if vocabulary_of(job.get("key")) == ONTAP else None)
     key = one_line(job.get("key"), 120)
     return f"{key} ({one_line(name, 120)})" if name else key
 
@@ -51,9 +64,23 @@ class Summary:
 
 
 def not_found_message(key: str) -> str:
-    """The one wording for a job key UM does not know (HTTP 404), for every entry point."""
+    """The one wording for a job key UM (or, for an ONTAP job, the cluster) does not know (HTTP 404), for every entry
+    point."""
+    parts = ontap_parts(key)
+    if parts is not None:
+        return (f"ONTAP job {parts[1]} does not exist on cluster {parts[0]} (HTTP 404 through UM's API gateway, never "
+                "seen by this wait): the key is wrong, or the job ended more than ONTAP keeps it (about 300 s) ago; "
+                "its outcome cannot be read, so check what it was to change")
     return (f"job {one_line(key, 120)} does not exist on UM (HTTP 404): check the key; aiqum.jobs.um_job_info "
             "lists recent jobs")
+
+
+def forgotten_message(key: str, job: t.Mapping[str, t.Any] | None = None) -> str:
+    """A job seen running that ONTAP then answered 404 for: it ended and ONTAP forgot it before it was looked at."""
+    shown = describe(job) if job else one_line(key, 120)
+    return (f"ONTAP job {shown} was seen running, then ONTAP answered 404 for it: it ended and ONTAP forgot it (ONTAP "
+            "keeps an ended job about 300 s) before it was looked at again, so its outcome is unknown and not counted "
+            "a success; check what it was to change")
 
 
 def summarize(state: WaitState, fail_on_partial: bool = False, warn_on_warning: bool = True) -> Summary:
@@ -82,6 +109,9 @@ def summarize(state: WaitState, fail_on_partial: bool = False, warn_on_warning: 
         shown = describe(job) if job is not None else one_line(key, 120)
         action = action_for(outcome, fail_on_partial, warn_on_warning)
         if action == "ok":
+            continue
+        if outcome == FORGOTTEN:
+            failures.append(forgotten_message(key, job))
             continue
         if outcome == UNKNOWN:
             text = f"job {shown} ended with status '{one_line(status or '(none)', 40)}', which is " \

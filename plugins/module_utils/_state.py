@@ -42,9 +42,12 @@ class WaitOptions:
 STATE_VERSION = 2
 # One character per job of the task in the resume state: what is known of it.
 _CODES = {"normal": "n", "warning": "w", "partial_failures": "p", "error": "e", "aborted": "a", "unknown": "u",
-          "not_found": "x"}
+          "not_found": "x", "success": "s", "failure": "f", "forgotten": "g"}
 _OUTCOME_OF = {v: k for k, v in _CODES.items()}
 PENDING_CODE = "."
+# A job still running that has been seen (ONTAP's rule: a 404 for a job seen before means ONTAP forgot it after it
+# ended, a 404 for a job never seen means it is unknown): the state keeps which.
+SEEN_RUNNING_CODE = "r"
 # Bounds on what a resume state may hold beyond one character per key (it travels with every progress slice).
 MAX_CARRIED_TEXT = 500
 MAX_UNKNOWN = 50
@@ -89,6 +92,7 @@ class WaitState:
     # The plan itself is made afresh in each run from the jobs' submit_time and this history.
     history: dict[str, list[float]] = field(default_factory=dict)
     reread: list[str] = field(default_factory=list)            # ended jobs whose record could not be read at the end
+    seen_running: set[str] = field(default_factory=set)        # keys seen not yet ended (ONTAP's forgetting rule)
 
     @property
     def pending(self) -> list[str]:
@@ -113,8 +117,8 @@ class WaitState:
 
     def carry(self) -> dict[str, t.Any]:
         missing = self.missing_set
-        codes = "".join("x" if k in missing else _CODES.get(self.ended[k], "u") if k in self.ended else PENDING_CODE
-                        for k in self.keys)
+        codes = "".join("x" if k in missing else _CODES.get(self.ended[k], "u") if k in self.ended
+                        else SEEN_RUNNING_CODE if k in self.seen_running else PENDING_CODE for k in self.keys)
         unknown = {k: v[:80] for k, v in list(self.unknown_states.items())[:MAX_UNKNOWN]}
         history = {k[:200]: [round(float(d), 3) for d in v[-MAX_HISTORY_LENGTH:]]
                    for k, v in list(self.history.items())[:MAX_HISTORY_TYPES]}
@@ -137,7 +141,7 @@ class WaitState:
             all(_finite(data[n]) for n in ("started", "deadline", "next_poll")),
             all(_count(data[n]) for n in ("polls", "rounds", "failures", "auth_failures")),
             isinstance(data["codes"], str) and len(data["codes"]) == len(keys)
-            and set(data["codes"]) <= set(_OUTCOME_OF) | {PENDING_CODE},
+            and set(data["codes"]) <= set(_OUTCOME_OF) | {PENDING_CODE, SEEN_RUNNING_CODE},
             data["last_error"] is None or isinstance(data["last_error"], str),
             all(data[n] in (None, True, False) for n in ("long_poll", "batch_ok")),
             isinstance(data["seen"], bool),
@@ -154,6 +158,8 @@ class WaitState:
         for key, code in zip(keys, data["codes"]):
             if code == "x":
                 state.missing.append(key)
+            elif code == SEEN_RUNNING_CODE:
+                state.seen_running.add(key)
             elif code != PENDING_CODE:
                 state.ended[key] = _OUTCOME_OF[code]
         for name in ("polls", "rounds", "failures", "auth_failures", "last_error", "long_poll", "batch_ok", "seen",

@@ -37,6 +37,21 @@ from ._text import one_line
 #   aborted             fail
 #   not_found           fail (UM answered 404 for the key: no such job, or no longer)
 #   anything else       fail (a finished job with an outcome we cannot read is never called a success)
+#
+# Two vocabularies, side by side. Which one a job speaks comes from its handle (its key), never from its record:
+# UM's keys (`2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4`) read by UM's columns, ONTAP's jobs reached through UM's
+# API gateway (key `ontap:<cluster uuid>:<job uuid>`, see ontap_key) by ONTAP's.
+#
+#   UM: state / status (above)             ONTAP: state               terminal?  outcome      the task
+#   running, queued, ...                   queued, running, paused    no         -            -
+#   completed + normal                     success                    yes        normal | success    ok
+#   completed + warning                    -                          yes        warning      warn
+#   completed + partial_failures           -                          yes        partial_failures  warn
+#   completed + error                      failure                    yes        error | failure  fail (ONTAP: message, code)
+#   aborted                                -                          yes        aborted      fail
+#   404 for the key                        404, job never seen        yes        not_found    fail
+#   -                                      404, job seen before       yes        forgotten    fail (ONTAP forgets ended jobs)
+#   anything else                          anything else              no         (unknown state, warned; still running)
 # ---------------------------------------------------------------------------------------------
 RUNNING_STATES = frozenset(("running", "aborting", "queued", "scheduled", "pending", "starting"))
 COMPLETED_STATES = frozenset(("completed",))
@@ -53,7 +68,13 @@ ENDED_STATE_WORDS = tuple(w for word in ("completed", "aborted", "normal", "erro
 
 SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN, NOT_FOUND = (
     "normal", "warning", "partial_failures", "error", "aborted", "unknown", "not_found")
-OUTCOMES = (SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN, NOT_FOUND)
+# ONTAP's column: its own words for its two ends, and what a 404 means for a job that was seen before.
+ONTAP_SUCCESS, ONTAP_FAILURE, FORGOTTEN = "success", "failure", "forgotten"
+OUTCOMES = (SUCCESS, WARNING, PARTIAL, ERROR, ABORTED, UNKNOWN, NOT_FOUND, ONTAP_SUCCESS, ONTAP_FAILURE, FORGOTTEN)
+ONTAP_RUNNING_STATES = frozenset(("queued", "running", "paused"))
+ONTAP_TERMINAL_STATES = frozenset((ONTAP_SUCCESS, ONTAP_FAILURE))
+# The vocabularies a job key can name (vocabulary_of).
+UM, ONTAP = "um", "ontap"
 
 # What the task does for each outcome by default; action_for() applies the two switches (warning, partial).
 OUTCOME_ACTIONS: dict[str, str] = {
@@ -64,6 +85,9 @@ OUTCOME_ACTIONS: dict[str, str] = {
     ABORTED: "fail",
     UNKNOWN: "fail",
     NOT_FOUND: "fail",
+    ONTAP_SUCCESS: "ok",
+    ONTAP_FAILURE: "fail",
+    FORGOTTEN: "fail",
 }
 
 # A job key goes into a URL path and a `key=a|b` filter: refuse what could change either.
@@ -84,8 +108,11 @@ class Verdict:
     known_state: bool = True
 
 
-def classify(job: t.Mapping[str, t.Any]) -> Verdict:
-    """Read one job object by the table above."""
+def classify(job: t.Mapping[str, t.Any], vocabulary: str | None = None) -> Verdict:
+    """Read one job object by the table above, in the vocabulary its handle names: `vocabulary` (UM or ONTAP), or
+    else the one of the key the record carries (the waiter stores an ONTAP record under its `ontap:` key)."""
+    if (vocabulary or vocabulary_of(job.get("key"))) == ONTAP:
+        return _classify_ontap(job)
     state = _lower(job.get("state"))
     status = _lower(job.get("status"))
     if state in COMPLETED_STATES:
@@ -106,6 +133,14 @@ def classify(job: t.Mapping[str, t.Any]) -> Verdict:
     return Verdict(False, None, state, status, known_state=False)
 
 
+def _classify_ontap(job: t.Mapping[str, t.Any]) -> Verdict:
+    """ONTAP's column: `success` and `failure` end a job, `queued`, `running` and `paused` do not."""
+    state = _lower(job.get("state"))
+    if state in ONTAP_TERMINAL_STATES:
+        return Verdict(True, state, state, state)
+    return Verdict(False, None, state, "", known_state=state in ONTAP_RUNNING_STATES)
+
+
 def action_for(outcome: str, fail_on_partial: bool = False, warn_on_warning: bool = True) -> str:
     """'ok', 'warn' or 'fail' for a terminal outcome, with the user's two switches applied."""
     action = OUTCOME_ACTIONS.get(outcome, "fail")
@@ -116,9 +151,9 @@ def action_for(outcome: str, fail_on_partial: bool = False, warn_on_warning: boo
     return action
 
 
-def ended(job: t.Mapping[str, t.Any]) -> bool:
+def ended(job: t.Mapping[str, t.Any], vocabulary: str | None = None) -> bool:
     """Whether a job record shows a job that has ended, by the table (the one rule for every entry point)."""
-    return classify(job).terminal
+    return classify(job, vocabulary).terminal
 
 
 _ISO_TIME = re.compile(
@@ -150,8 +185,25 @@ def parse_time(value: t.Any) -> float | None:
         return None
 
 
-def check_key(key: t.Any) -> str:
-    """Validate one job key from the user; keys are opaque but must be safe to put in a URL."""
+def check_key(key: t.Any, ontap: bool = True) -> str:
+    """Validate one job key from the user; keys are opaque but must be safe to put in a URL.
+
+    With `ontap` (um_request, um_job_wait), an ONTAP job through the gateway is accepted in any of its forms (the
+    `ontap:` key, its link, the `job` dict of the answer that started it) and comes back as its `ontap:` key; without
+    (um_job_info, the lookup, which read UM's job list), an ONTAP job is refused with one line.
+    """
+    key = normalise_key(key)
+    if isinstance(key, str) and key.strip().lower().startswith(ONTAP_KEY_PREFIX):
+        k = key.strip()
+        if ontap_parts(k) is None:
+            raise UMConfigError(f"job key '{_printable(k[:120])}' is not an ONTAP job key: give it as "
+                                "ontap:<cluster uuid>:<job uuid> (job_key of aiqum.jobs.um_request), the job's link "
+                                "/api/gateways/<cluster uuid>/cluster/jobs/<job uuid>, or the job dict")
+        if not ontap:
+            raise UMConfigError(f"job key '{k}' names an ONTAP job (through UM's API gateway), which UM's job list "
+                                "does not hold: wait for it with aiqum.jobs.um_job_wait, or read it with "
+                                "aiqum.jobs.um_request at /gateways/<cluster uuid>/cluster/jobs/<job uuid>")
+        return k
     if not isinstance(key, str):
         raise UMConfigError(f"job key {key!r} is not a string: give the key UM returned, like "
                             "2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4")
@@ -174,8 +226,8 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def check_keys(keys: t.Iterable[t.Any]) -> list[str]:
-    out = [check_key(k) for k in keys]
+def check_keys(keys: t.Iterable[t.Any], ontap: bool = True) -> list[str]:
+    out = [check_key(k, ontap) for k in keys]
     if not out:
         raise UMConfigError("keys is empty: give at least one job key")
     seen: set[str] = set()
@@ -206,8 +258,14 @@ def _int(value: t.Any) -> int:
         return 0
 
 
-def failure_reasons(job: t.Mapping[str, t.Any]) -> list[str]:
-    """Why a job failed: UM puts it only in task_reports[].failure_reason."""
+def failure_reasons(job: t.Mapping[str, t.Any], vocabulary: str | None = None) -> list[str]:
+    """Why a job failed: UM puts it only in task_reports[].failure_reason, ONTAP in the job's message and code."""
+    if (vocabulary or vocabulary_of(job.get("key"))) == ONTAP:
+        message, code = job.get("message"), job.get("code")
+        if message in (None, "") and code in (None, ""):
+            return []
+        text = f"ONTAP says: {one_line(' '.join(str(message or '(no message)').split()))}"
+        return [text + (f" (code {one_line(code, 40)})" if code not in (None, "") else "")]
     reasons = []
     tasks = job.get("task_reports")
     for task in tasks if isinstance(tasks, list) else []:
@@ -246,14 +304,23 @@ def job_key_from_href(href: t.Any) -> str | None:
     return unquote(match.group(1)) if match else None
 
 
-def job_handle_of(data: t.Any, location: t.Any = None) -> tuple[str, t.Any, dict] | None:
+def job_handle_of(data: t.Any, location: t.Any = None, gateway: str | None = None) -> tuple[str, t.Any, dict] | None:
     """The job an answer to a write carries, by its known shapes: (where it was found, the key as given, the job
     reference). None when the answer carries no job.
 
     `{"job": {"key": ...}}` (202 from most operations), `{"operationId": ...}` (200 from a datasource rediscovery),
     a top-level `job_key` (the predecessor API), and, for an answer without a JSON object, a `Location` header that
-    names a job.
+    names a job. For an answer that came through the gateway (`gateway`: the cluster uuid of the request's path),
+    ONTAP's job `{"job": {"uuid": ..., "_links": {"self": {"href": "/api/gateways/<c>/cluster/jobs/<uuid>"}}}}`: its
+    key is the `ontap:` form (the link's cluster, else the path's).
     """
+    if gateway is not None and isinstance(data, dict) and isinstance(data.get("job"), dict):
+        job = data["job"]
+        key = normalise_key(job)
+        if not isinstance(key, str) and isinstance(job.get("uuid"), str) and job["uuid"]:
+            key = ontap_key(gateway, job["uuid"])
+        if isinstance(key, str):
+            return "job.uuid", key, job
     if isinstance(data, dict):
         job = data.get("job")
         if isinstance(job, dict) and job.get("key") not in (None, ""):
@@ -266,3 +333,77 @@ def job_handle_of(data: t.Any, location: t.Any = None) -> tuple[str, t.Any, dict
     if key:
         return "Location", key, {"key": key, "_links": {"self": {"href": str(location)}}}
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# ONTAP's jobs through UM's API gateway: one key form, `ontap:<cluster uuid>:<job uuid>`
+# ---------------------------------------------------------------------------------------------
+
+# Where UM lists the clusters its API gateway reaches, and where a cluster's ONTAP API starts (under /api).
+GATEWAYS_PATH = "/gateways"
+ONTAP_KEY_PREFIX = "ontap:"
+# The ONTAP fields the waiter asks for: ONTAP's job list returns only the uuid unless asked.
+ONTAP_JOB_FIELDS = ("uuid", "description", "state", "message", "code", "start_time", "end_time")
+# A cluster or job uuid: letters, digits and '-' only (nothing that could change a path or a filter). A UM key
+# (hex fields, some negative, or `...:type=job,uuid=...`) never starts with `ontap:`.
+_UUID = r"[A-Za-z0-9][A-Za-z0-9-]{0,63}"
+_ONTAP_KEY = re.compile(rf"^ontap:({_UUID}):({_UUID})$", re.IGNORECASE)
+_ONTAP_HREF = re.compile(rf"^(?:[a-z][a-z0-9+.-]*://[^/]*)?(?:/api)?/gateways/({_UUID})/cluster/jobs/({_UUID})/?$",
+                         re.IGNORECASE)
+_GATEWAY_PATH = re.compile(r"^/gateways/([^/?#]+)(/.*)?$")
+
+
+def ontap_key(cluster_uuid: str, job_uuid: str) -> str:
+    """The one key form of an ONTAP job through the gateway."""
+    return f"{ONTAP_KEY_PREFIX}{cluster_uuid}:{job_uuid}"
+
+
+def ontap_parts(key: t.Any) -> tuple[str, str] | None:
+    """(cluster uuid, job uuid) of an ONTAP key, or None for any other key (a UM key)."""
+    if not isinstance(key, str):
+        return None
+    match = _ONTAP_KEY.match(key.strip())
+    return (match.group(1), match.group(2)) if match else None
+
+
+def vocabulary_of(key: t.Any) -> str:
+    """Which column of the table a job's key reads by: ONTAP for an `ontap:` key, else UM."""
+    return ONTAP if isinstance(key, str) and key.strip().lower().startswith(ONTAP_KEY_PREFIX) else UM
+
+
+def ontap_key_from_href(href: t.Any) -> str | None:
+    """The key of the ONTAP job a link names (`/api/gateways/<cluster>/cluster/jobs/<uuid>`), or None."""
+    if not isinstance(href, str):
+        return None
+    match = _ONTAP_HREF.match(href.strip().split("?", 1)[0])
+    return ontap_key(match.group(1), match.group(2)) if match else None
+
+
+def normalise_key(value: t.Any) -> t.Any:
+    """One place that turns the forms a user may give for a job into its key: an ONTAP job's link or its `job` dict
+    (`{"uuid", "_links": {"self": {"href"}}}`, or the whole answer `{"job": {...}}`) become `ontap:` keys; a UM job
+    dict (`{"key": ...}`) its key. Anything else is returned as it is, for check_key to judge."""
+    if isinstance(value, dict):
+        inner = value.get("job")
+        if isinstance(inner, dict) and "key" not in value and "uuid" not in value:
+            value = inner
+        if isinstance(value.get("key"), str):
+            return value["key"]
+        links = value.get("_links")
+        href = links.get("self", {}).get("href") if isinstance(links, dict) and \
+            isinstance(links.get("self"), dict) else None
+        key = ontap_key_from_href(href)
+        if key and (value.get("uuid") in (None, "") or str(value.get("uuid")) == key.rsplit(":", 1)[1]):
+            return key
+        return value
+    if isinstance(value, str):
+        key = ontap_key_from_href(value)
+        return key or value
+    return value
+
+
+def gateway_cluster_of(path: str) -> str | None:
+    """The cluster uuid of a path through the gateway (`/gateways/<cluster uuid>/...`, a checked path under /api),
+    or None for any other path."""
+    match = _GATEWAY_PATH.match(path)
+    return unquote(match.group(1)) if match and match.group(2) else None

@@ -17,7 +17,18 @@ from . import _estimate
 from ._errors import UMConfigError, UMConnectionError, UMError, UMHTTPError, UMNotFound
 from ._retry import decide
 from ._state import WaitOptions, WaitState
-from ._table import COMPLETED_STATES, JOBS_PATH, UNKNOWN, classify
+from ._table import (
+    COMPLETED_STATES,
+    FORGOTTEN,
+    JOBS_PATH,
+    ONTAP,
+    ONTAP_JOB_FIELDS,
+    UNKNOWN,
+    classify,
+    ontap_parts,
+    parse_time,
+    vocabulary_of,
+)
 
 
 class _Transient(Exception):
@@ -52,6 +63,13 @@ class JobWaiter:
     MIN_REQUEST = 0.1     # with less time than this left, no request is sent
     HISTORY_TIMEOUT = 5.0  # the most one history request (finished jobs of a type) may take
     HISTORY_TYPES = 10     # job types whose history one wait asks for, at most
+    # ONTAP's jobs (no long polling, no history): the next look comes before the job's age grows by ONTAP_SHARE of
+    # itself plus ONTAP_BASE seconds, so a job is found within ONTAP_BASE + ONTAP_SHARE of its age at most (less
+    # ONTAP_MARGIN for the request's own time): looks at ages 0, 1.06, 2.24, 3.54, 4.99, 6.6, 8.39, 10.38, ...
+    ONTAP_BASE = 1.0
+    ONTAP_SHARE = 0.1
+    ONTAP_MARGIN = 0.05
+    ONTAP_MAX_GAP = 60.0   # ONTAP forgets an ended job after about 300 s: never look less often than this
 
     def __init__(self, client: t.Any, options: WaitOptions | None = None,
                  clock: t.Callable[[], float] | None = None, sleep: t.Callable[[float], None] | None = None,
@@ -74,12 +92,21 @@ class JobWaiter:
         # wall clock is from UM's, when this waiter first saw each job (for a clock that cannot be matched to UM's),
         # and each job's last plan [first, expected, last, source] (for tests and traces).
         self._skew = _estimate.Skew()
+        # Per ONTAP cluster (answers through the gateway carry the cluster's Date, not UM's): the least value of
+        # (cluster clock - this wall clock) its answers proved.
+        self._cluster_ahead: dict[str, float] = {}
+        # Clusters whose job list refused our list request (a gateway without it, or without `fields`): their jobs
+        # are asked for one by one for the rest of this run.
+        self._no_ontap_list: set[str] = set()
         self._first_seen: dict[str, tuple[float, float]] = {}
         self.plans: dict[str, list[t.Any]] = {}
 
-    def start(self, keys: t.Sequence[str]) -> WaitState:
+    def start(self, keys: t.Sequence[str], started: float | None = None) -> WaitState:
+        """A new wait; `started` (wall clock, default now): when the task's timeout began (um_request counts the
+        write that held until ONTAP's return_timeout)."""
         now = self.wall()
-        return WaitState(keys=list(keys), started=now, deadline=now + float(self.opts.timeout), next_poll=now,
+        began = now if started is None else min(now, started)
+        return WaitState(keys=list(keys), started=began, deadline=began + float(self.opts.timeout), next_poll=now,
                          seen=self.server_seen, long_poll=False if self.opts.long_poll == "never" else None)
 
     def wait(self, keys: t.Sequence[str]) -> WaitState:
@@ -120,10 +147,11 @@ class JobWaiter:
             state.last_error = None
             state.rounds += 1
             before = len(state.pending)
+            ontap = any(vocabulary_of(k) == ONTAP for k in state.pending)
             self._update_ended(state)
             # Still finding out about long polling, and a job just turned out finished: ask again at once.
-            trying = state.long_poll is None and len(state.pending) < before
-            if state.pending and not state.long_poll and not trying:
+            trying = state.long_poll is None and len(state.pending) < before and not ontap
+            if state.pending and (not state.long_poll or ontap) and not trying:
                 if state.long_poll is False:
                     self._learn(state)
                 self._next = self.clock() + self._gap(state)
@@ -142,10 +170,14 @@ class JobWaiter:
             job = state.jobs.get(k)
             if job is None:
                 continue
-            verdict = classify(job)
+            vocabulary = vocabulary_of(k)
+            verdict = classify(job, vocabulary)
             if verdict.terminal:
                 state.ended[k] = verdict.outcome or UNKNOWN
-            elif not verdict.known_state:
+                continue
+            if vocabulary == ONTAP:
+                state.seen_running.add(k)  # a later 404 means ONTAP forgot it after it ended
+            if not verdict.known_state:
                 state.unknown_states[k] = verdict.state
 
     def _reread(self, state: WaitState) -> None:
@@ -158,13 +190,13 @@ class JobWaiter:
         self._stop = self._deadline
         missing = list(state.missing)
         try:
-            self._refresh(state, keys)
+            self._look(state, keys)
         except (_Transient, UMError):
             pass
         state.missing = missing  # a job that ended is not made "not found" by a look after its end
         for k in keys:
             job = state.jobs.get(k)
-            if job is None or not classify(job).terminal:
+            if job is None or not classify(job, vocabulary_of(k)).terminal:
                 state.jobs.pop(k, None)
                 state.reread.append(k)
 
@@ -172,7 +204,16 @@ class JobWaiter:
 
     def _round(self, state: WaitState) -> bool:
         """Look at every pending job once. False when the slice ended before anything could be asked."""
-        pending = state.pending
+        pending = [k for k in state.pending if vocabulary_of(k) != ONTAP]
+        ontap = [k for k in state.pending if vocabulary_of(k) == ONTAP]
+        if ontap:
+            # ONTAP has no long polling: plain looks, one list request per cluster; UM's jobs of a mixed wait then
+            # get plain looks too (a held request would keep ONTAP's jobs from being looked at).
+            self._refresh_ontap(state, ontap)
+            pending = [k for k in pending if k in state.pending]
+            if pending:
+                self._refresh(state, pending)
+            return True
         use_long = state.long_poll is not False and self.opts.long_poll != "never"
         if not use_long:
             self._refresh(state, pending)
@@ -280,14 +321,98 @@ class JobWaiter:
             # None of the keys came back from the list, yet they exist: this server does not OR keys.
             state.batch_ok = False
 
-    def _call(self, state: WaitState, fn: t.Callable[[], t.Any]) -> t.Any:
+    def _look(self, state: WaitState, keys: list[str]) -> None:
+        """Read `keys` once, each origin its own way: UM's jobs in UM's list, ONTAP's per cluster."""
+        ontap = [k for k in keys if vocabulary_of(k) == ONTAP]
+        if ontap:
+            self._refresh_ontap(state, ontap)
+        um = [k for k in keys if vocabulary_of(k) != ONTAP]
+        if um:
+            self._refresh(state, um)
+
+    def _refresh_ontap(self, state: WaitState, keys: list[str]) -> None:
+        """Read ONTAP's jobs through the gateway: one GET for one job of a cluster, a list GET (`uuid=a|b` with the
+        fields the table needs) for several. Never UM's long-poll parameter, never a history request. A job the list
+        leaves out is asked for directly, so that only ONTAP's own 404 for it counts."""
+        clusters: dict[str, list[str]] = {}
+        for k in keys:
+            parts = ontap_parts(k)
+            if parts is not None:
+                clusters.setdefault(parts[0], []).append(k)
+        for cluster, cluster_keys in clusters.items():
+            alone = list(cluster_keys) if len(cluster_keys) == 1 or cluster in self._no_ontap_list else []
+            for i in range(0, len(cluster_keys) if not alone else 0, self.opts.batch_size):
+                batch = cluster_keys[i:i + self.opts.batch_size]
+                budget = self._budget(state)
+                if budget is None:
+                    return
+                uuids = [ontap_parts(k)[1] for k in batch]  # type: ignore[index]
+                try:
+                    records = self._call(state, lambda: self.client.list_ontap_jobs(
+                        cluster, uuids, ONTAP_JOB_FIELDS, timeout=budget, retry=False), origin=cluster)
+                except UMHTTPError as exc:
+                    if exc.status not in (400, 404, 405, 501):
+                        raise
+                    # A gateway that does not list jobs this way: ask for each job directly (where UM's own 404 for
+                    # an unknown cluster, and ONTAP's for a job, are told apart), now and for the rest of the run.
+                    self._no_ontap_list.add(cluster)
+                    alone.extend(k for k in cluster_keys[i:] if k not in alone)
+                    break
+                # A record counts only with its state (a server that ignored `fields` is asked job by job).
+                found = {str(r.get("uuid")).lower(): r for r in records if isinstance(r, dict) and r.get("state")}
+                for k, u in zip(batch, uuids):
+                    if u.lower() in found:
+                        state.jobs[k] = dict(found[u.lower()], key=k)
+                    else:
+                        alone.append(k)
+            for k in alone:
+                budget = self._budget(state)
+                if budget is None:
+                    return
+                job_uuid = ontap_parts(k)[1]  # type: ignore[index]
+                try:
+                    record = self._call(state, lambda: self.client.get_ontap_job(cluster, job_uuid, timeout=budget,
+                                                                                 retry=False), origin=cluster)
+                except UMNotFound as exc:
+                    self._ontap_not_found(state, k, exc)
+                    continue
+                state.jobs[k] = dict(record, key=k)
+
+    @staticmethod
+    def _cluster_not_found(key: str, exc: UMNotFound) -> None:
+        """UM's own 404 for a cluster its gateway does not reach (a word as its code, target cluster_uuid), told
+        apart from ONTAP's for a job (a number as its code, target uuid): fails the wait with one line."""
+        if exc.target == "cluster_uuid" or (exc.code is not None and not str(exc.code).strip().lstrip("-").isdigit()):
+            parts = ontap_parts(key)
+            raise UMConfigError(f"job {key}: UM does not reach cluster {parts[0] if parts else '?'} through its API "
+                                f"gateway (HTTP 404, {exc.code or 'no code'}): check the cluster uuid in the key "
+                                "against GET /gateways (aiqum.jobs.um_request path=/gateways)") from None
+
+    @staticmethod
+    def _ontap_not_found(state: WaitState, key: str, exc: UMNotFound) -> None:
+        """A 404 through the gateway: UM's own for a cluster it does not reach (a word as its code, target
+        cluster_uuid) fails the wait with one line; ONTAP's for the job means it was forgotten after it ended (seen
+        before) or is unknown (never seen). Neither is ever a success."""
+        JobWaiter._cluster_not_found(key, exc)
+        if key in state.ended or key in state.missing:
+            return
+        if key in state.seen_running:
+            state.ended[key] = FORGOTTEN
+        else:
+            state.missing.append(key)
+
+    def _call(self, state: WaitState, fn: t.Callable[[], t.Any], origin: str | None = None) -> t.Any:
         """Run one request (one attempt: the client does not retry the waiter's polls), counting it; a failure
-        worth trying again before the deadline becomes _Transient, by the one retry rule (_retry.decide)."""
+        worth trying again before the deadline becomes _Transient, by the one retry rule (_retry.decide). `origin`:
+        the ONTAP cluster that answers through the gateway (its clock, not UM's), None for UM."""
         state.polls += 1
         sent = self.wall()
         try:
             answer = fn()
-            self._note_clock(answer, sent)
+            if origin is None:
+                self._note_clock(answer, sent)
+            else:
+                self._note_cluster_clock(origin, answer)
         except UMNotFound:
             state.seen = True
             raise
@@ -355,6 +480,30 @@ class JobWaiter:
             if isinstance(job, dict):
                 self._skew.note_stamp(_estimate.latest_stamp(job), received)
 
+    def _note_cluster_clock(self, cluster: str, answer: t.Any) -> None:
+        """One answer from a cluster: its clock was at least its Date header (whole seconds) when it answered, and
+        at least the latest time it wrote into a job."""
+        received = self.wall()
+        stamps = [_estimate.http_date(getattr(self.client, "last_date", None))]
+        for job in (answer if isinstance(answer, list) else [answer])[:50]:
+            if isinstance(job, dict):
+                stamps += [parse_time(job.get("start_time")), parse_time(job.get("end_time"))]
+        found = [s - received for s in stamps if s is not None]
+        if found:
+            self._cluster_ahead[cluster] = max(found + [self._cluster_ahead.get(cluster, -math.inf)])
+
+    def _ontap_gap(self, state: WaitState, key: str, job: t.Mapping[str, t.Any] | None, now: float) -> float:
+        """Seconds to the next look at an ONTAP job: soon while it is young, then in step with its age. The age is a
+        least value (never more than the job's real age, so a look is never late): the wait's own age (the job
+        started before it), or what the cluster's clock proves from the job's start_time (whole seconds)."""
+        age = max(0.0, now - state.started)
+        cluster = ontap_parts(key)
+        start = parse_time(job.get("start_time")) if job else None
+        if start is not None and cluster and cluster[0] in self._cluster_ahead:
+            age = max(age, now + self._cluster_ahead[cluster[0]] - (start + 1.0))
+        gap = (self.ONTAP_BASE + age) / (1.0 - self.ONTAP_SHARE) - age - self.ONTAP_MARGIN
+        return min(self.ONTAP_MAX_GAP, self.opts.max_poll_interval, max(self.opts.poll_interval, gap))
+
     def _age(self, key: str, job: t.Mapping[str, t.Any], now: float, coarse: bool) -> float:
         """The job's age by UM's clock: from its submit_time and the measured skew, or, when this clock cannot be
         matched to UM's, from what UM's own times prove when this waiter first saw it, plus the time since."""
@@ -368,6 +517,8 @@ class JobWaiter:
         """Job types of pending jobs whose history is not known yet, within the per-wait cap."""
         out: list[str] = []
         for key in state.pending:
+            if vocabulary_of(key) == ONTAP:
+                continue  # ONTAP's jobs have no history in UM
             kind = state.jobs.get(key, {}).get("type")
             # A type goes into a filter: '|' or '*' there would mean OR or a wildcard.
             if not isinstance(kind, str) or not kind or len(kind) > 200 or any(c in kind for c in "|*,") \
@@ -388,6 +539,9 @@ class JobWaiter:
         found: dict[tuple, float] = {}
         for key in state.pending:
             job = state.jobs.get(key)
+            if vocabulary_of(key) == ONTAP:
+                gaps.append(self._ontap_gap(state, key, job, now))
+                continue
             if job is None:
                 gaps.append(fallback)
                 continue

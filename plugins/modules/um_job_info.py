@@ -26,6 +26,8 @@ options:
   key:
     description:
       - Key of one job to return. When given, the filters below are not used.
+      - UM's jobs only; an ONTAP job's key (C(ontap:...), through UM's API gateway) is refused; wait for it with
+        M(aiqum.jobs.um_job_wait).
     type: str
   name:
     description: Only jobs whose name matches (wildcards C(*), alternatives with C(|)).
@@ -111,7 +113,7 @@ def run(um: UMModule) -> dict:
     params = um.params
     client = um.client()
     if params["key"] is not None:
-        key = check_key(params["key"])
+        key = check_key(params["key"], ontap=False)
         try:
             job = client.get_job(key)
         except UMNotFound:

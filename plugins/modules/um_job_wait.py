@@ -17,6 +17,13 @@ description:
   - Uses long polling when the server honours it and adaptive standard polling when it does not. Many jobs are
     waited on together, so N jobs take about as long as the longest one.
   - On timeout the task fails but returns each job as last seen and the keys still running in RV(pending).
+  - >-
+    Also waits for ONTAP's jobs reached through UM's API gateway (started with M(aiqum.jobs.um_request)), alone or
+    mixed with UM's jobs: give their RV(aiqum.jobs.um_request#module:job_key) (C(ontap:<cluster uuid>:<job uuid>)),
+    ONTAP's link to the job (C(/api/gateways/<cluster uuid>/cluster/jobs/<job uuid>)) or the C(job) dict of the
+    answer. ONTAP's states apply to them: C(success) is ok, C(failure) fails the task with ONTAP's C(message) and
+    C(code), C(paused) is still running. ONTAP forgets a job about 300 seconds after it ends; a job it no longer
+    knows fails the task (V(forgotten) when it was seen running, V(not_found) when never), never a success.
   - Read-only, so it runs in check mode too.
 author:
   - aiqum.jobs maintainers (@aiqum)
@@ -38,14 +45,16 @@ options:
   key:
     description:
       - Key of one job, as returned by the request that started it (for example RV(aiqum.jobs.um_request#module:job_key)).
+      - For an ONTAP job through the gateway, its C(ontap:) key, its link or its C(job) dict.
       - Mutually exclusive with O(keys).
-    type: str
+    type: raw
   keys:
     description:
-      - Keys of several jobs to wait on together. Each key once.
+      - Keys of several jobs to wait on together, UM's and ONTAP's mixed as they come (in any form O(key) takes).
+        Each job once.
       - Mutually exclusive with O(key).
     type: list
-    elements: str
+    elements: raw
 seealso:
   - module: aiqum.jobs.um_request
   - module: aiqum.jobs.um_job_info
@@ -88,6 +97,11 @@ EXAMPLES = r"""
     fail_on_partial_failures: true
     timeout: 600
 
+- name: Wait for ONTAP jobs started through UM's API gateway, beside UM's own
+  aiqum.jobs.um_job_wait:
+    keys: "{{ (volumes.results + luns.results) | map(attribute='job_key') | list }}"
+    timeout: 900
+
 - name: Resume a wait that timed out
   aiqum.jobs.um_job_wait:
     keys: "{{ first_wait.pending }}"
@@ -120,6 +134,8 @@ outcomes:
     - Outcome of each job by key; V(null) while it is still running.
     - One of V(normal), V(warning), V(partial_failures), V(error), V(aborted), V(unknown), or V(not_found) for a
       key that Unified Manager does not know.
+    - For an ONTAP job, V(success), V(failure), V(not_found) (ONTAP answered 404 and the job was never seen) or
+      V(forgotten) (seen running, then ONTAP answered 404, so it ended and was forgotten).
   returned: always
   type: dict
   sample: {"2c6002305af315d6:-36e66c:16e3ae18e35:-7ff4": normal}
@@ -157,7 +173,8 @@ unknown_states:
   type: dict
 not_found:
   description:
-    - Keys that Unified Manager answered 404 for. The other jobs of the task are still waited on; the task then fails.
+    - Keys that Unified Manager (or, for an ONTAP job never seen, the cluster) answered 404 for. The other jobs of the
+      task are still waited on; the task then fails.
   returned: when any
   type: list
   elements: str
@@ -173,7 +190,8 @@ def run(um: UMModule) -> dict:
     if params["key"] is not None and params["keys"] is not None:
         raise UMConfigError("give either key or keys, not both")
     if params["key"] is not None:
-        if params["key"].strip()[:1] == "[" and params["key"].strip()[-1:] == "]":
+        if isinstance(params["key"], list) or (isinstance(params["key"], str) and params["key"].strip()[:1] == "["
+                                               and params["key"].strip()[-1:] == "]"):
             # Ansible turned a list into its text; no job key holds brackets.
             raise UMConfigError("key takes one job key but was given a list: use keys for a list of jobs")
         keys = [check_key(params["key"])]
@@ -185,7 +203,8 @@ def run(um: UMModule) -> dict:
 
 
 def main() -> None:
-    um = UMModule({"key": {"type": "str", "no_log": False}, "keys": {"type": "list", "elements": "str", "no_log": False}},
+    um = UMModule({"key": {"type": "raw", "no_log": False},
+                   "keys": {"type": "list", "elements": "raw", "no_log": False}},
                   wait_options=True)
     um.run(run)
 

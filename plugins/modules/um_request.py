@@ -18,6 +18,20 @@ description:
     A job is recognised by the shape of the answer, whatever its status code (C(200), C(201) or C(202)):
     C(job.key) (most operations, C(202)), C(operationId) (for example the rediscovery of a
     datasource, C(200)), or a top-level C(job_key) (scripts written for the predecessor API).
+  - >-
+    ONTAP through UM's API gateway: with O(cluster), O(path) is an ONTAP path (for example C(/storage/volumes)) and
+    the request goes to C(/gateways/<cluster uuid>/...); a path C(/gateways/<cluster uuid>/...) works too. ONTAP's
+    asynchronous calls answer with ONTAP's own job (C(job.uuid) and a link under C(/api/gateways/.../cluster/jobs/));
+    its key comes back in RV(job_key) as C(ontap:<cluster uuid>:<job uuid>), which M(aiqum.jobs.um_job_wait) takes
+    like a UM key. With O(wait=true) it is waited for like UM's jobs and read by ONTAP's states: C(success) is ok,
+    C(failure) fails the task with ONTAP's C(message) and C(code), C(paused) is still running.
+  - >-
+    A write through the gateway with O(wait=true) asks ONTAP to hold the answer until the job ends (C(return_timeout),
+    the time left of O(timeout) up to 120 seconds), so a short job ends in one round trip; a C(return_timeout) in
+    O(query) is sent as given. No C(return_timeout) is added on UM's own endpoints.
+  - >-
+    ONTAP forgets a job about 300 seconds after it ends. A job that ONTAP no longer knows fails the task (its outcome
+    cannot be read), never a success.
   - A request that changes something (C(POST), C(PATCH), C(DELETE)) is never sent twice. If its answer is lost
     the task fails saying the operation may have started and how to look for its job.
   - In check mode, C(GET) is sent and writes are not; the task reports what it would have sent.
@@ -45,8 +59,16 @@ options:
       - Path under C(/api), for example C(/storage-provider/luns) or C(/datacenter/svm/svms/{key}).
       - Absolute URLs, C(..) segments and C(?) are refused; give query parameters in O(query).
       - Percent-encode keys that you put in a path yourself (for example with the C(urlencode) filter).
+      - With O(cluster), the path of ONTAP's REST API (under ONTAP's C(/api)), for example C(/storage/volumes); UM's own
+        paths are refused then.
     type: str
     required: true
+  cluster:
+    description:
+      - Name or uuid of an ONTAP cluster that UM's API gateway reaches (as C(GET /gateways) lists it). The request
+        then goes to that cluster through the gateway, and O(path) is ONTAP's path.
+      - Resolved with one C(GET /gateways) per task.
+    type: str
   query:
     description:
       - Query parameters. A list value is joined with C(|), the API's OR.
@@ -121,6 +143,19 @@ EXAMPLES = r"""
     path: "/management-server/admin/datasources/{{ datasource_key | urlencode }}/discover"
     wait: true
 
+- name: Create a volume on an ONTAP cluster through UM's API gateway and wait for ONTAP's job
+  aiqum.jobs.um_request:
+    cluster: cluster-a                 # its name or uuid, as GET /gateways lists it
+    method: POST
+    path: /storage/volumes             # ONTAP's path
+    body:
+      name: vol1
+      svm: {name: svm1}
+      size: 10737418240                # bytes (10 GiB)
+    wait: true
+    timeout: 600
+  register: volume
+
 - name: Delete a LUN, start only; wait later with um_job_wait
   aiqum.jobs.um_request:
     method: DELETE
@@ -151,9 +186,13 @@ request:
   type: dict
   sample: {method: POST, path: /storage-provider/luns, query: {}, body: {name: lun1}, sent: true}
 job_key:
-  description: Key of the job that the request started.
+  description:
+    - Key of the job that the request started. For an ONTAP job through UM's API gateway,
+      C(ontap:<cluster uuid>:<job uuid>); M(aiqum.jobs.um_job_wait) takes both forms (M(aiqum.jobs.um_job_info) and the
+      lookup read only UM's jobs).
   returned: when the answer carried a job
   type: str
+  sample: "ontap:4f8c1e2a-1111-11ee-9a3b-005056a7e001:0a1b2c3d-0000-11ee-8c1a-005056a70001"
 job:
   description:
     - The job; as last seen when O(wait=true), else the reference from the answer (a dict with only C(key) when the
@@ -192,9 +231,11 @@ long_polling:
 """
 
 import json
+import math
+import time
 
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import WRITE_METHODS
-from ansible_collections.aiqum.jobs.plugins.module_utils._paths import check_api_path
+from ansible_collections.aiqum.jobs.plugins.module_utils._paths import check_api_path, encode_segment
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMConfigError,
     UMConnectionError,
@@ -203,13 +244,69 @@ from ansible_collections.aiqum.jobs.plugins.module_utils._errors import (
     UMOperationUncertain,
     UMResponseError,
 )
-from ansible_collections.aiqum.jobs.plugins.module_utils._table import check_key, job_handle_of
+from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitState
+from ansible_collections.aiqum.jobs.plugins.module_utils._table import (
+    GATEWAYS_PATH,
+    ONTAP,
+    ONTAP_SUCCESS,
+    check_key,
+    gateway_cluster_of,
+    job_handle_of,
+    vocabulary_of,
+)
 from ansible_collections.aiqum.jobs.plugins.module_utils._module import UMModule
 
 OK_STATUSES = (200, 201, 202, 204)
 
 
 METHODS = ("GET", "POST", "PATCH", "DELETE")
+# ONTAP holds a write through the gateway at most this long (its return_timeout) before it answers 202.
+MAX_RETURN_TIMEOUT = 120
+# UM's own API: with `cluster`, a path that starts here is not ONTAP's.
+UM_TOP = ("gateways", "management-server", "storage-provider", "datacenter", "admin")
+
+
+def resolve_cluster(um: UMModule, cluster: str) -> str:
+    """The uuid of the cluster UM's API gateway reaches by this name or uuid (GET /gateways)."""
+    wanted = str(cluster).strip()
+    if not wanted:
+        raise UMConfigError("cluster is empty: give the name or uuid of a cluster listed by GET /gateways")
+    records = list(um.client().iter_records(GATEWAYS_PATH))
+    by_uuid = [r for r in records if str(r.get("uuid", "")).lower() == wanted.lower()]
+    by_name = [r for r in records if str(r.get("name", "")) == wanted] or \
+        [r for r in records if str(r.get("name", "")).lower() == wanted.lower()]
+    found = by_uuid or by_name
+    if len(found) > 1:
+        raise UMConfigError(f"cluster '{wanted}' names {len(found)} clusters behind UM's API gateway: give its uuid "
+                            f"({', '.join(str(r.get('uuid')) for r in found[:5])})")
+    if not found or not isinstance(found[0].get("uuid"), str) or not found[0]["uuid"]:
+        known = ", ".join(str(r.get("name")) for r in records[:10]) or "none"
+        raise UMConfigError(f"cluster '{wanted}' is not reachable through UM's API gateway (GET /gateways lists: "
+                            f"{known}): check the name, or add the cluster to UM over HTTPS")
+    return found[0]["uuid"]
+
+
+def check_ontap_path(path: str) -> str:
+    """With `cluster`, the path must be ONTAP's (a checked path, `/api` already taken off), not UM's own."""
+    if path == "/" or path.split("/")[1] in UM_TOP:
+        raise UMConfigError(f"path '{path}' is not an ONTAP path: with cluster, give ONTAP's path (for example "
+                            "/storage/volumes); leave cluster out for UM's own API")
+    return path
+
+
+def return_timeout_of(query: dict, write: bool, gateway: str | None, wait: bool, timeout: float) -> int | None:
+    """ONTAP's return_timeout for this request: the user's (in query), else on a write through the gateway with
+    wait, the time left capped at 120 s (a short job then ends in one round trip); never on UM's own endpoints."""
+    if "return_timeout" in query:
+        try:
+            return max(0, int(str(query["return_timeout"]).strip()))
+        except ValueError:
+            return None  # ONTAP says what is wrong with it
+    if not (write and gateway and wait):
+        return None
+    seconds = int(min(MAX_RETURN_TIMEOUT, math.floor(timeout)))
+    query["return_timeout"] = seconds
+    return seconds
 
 
 def run(um: UMModule) -> dict:
@@ -219,6 +316,11 @@ def run(um: UMModule) -> dict:
         if method not in METHODS:
             raise UMConfigError(f"method {str(p['method'])[:20]!r} is not one of {', '.join(METHODS)} (in any case)")
         path = check_api_path(p["path"])
+        if p["cluster"] is not None:
+            check_ontap_path(path)
+        elif path.startswith(GATEWAYS_PATH + "/") and gateway_cluster_of(path) is None:
+            raise UMConfigError(f"path '{path}' is not a path through UM's API gateway: give "
+                                "/gateways/<cluster uuid>/<ONTAP path>, or the cluster option and ONTAP's path")
         body = p["body"]
         if isinstance(body, str):
             try:
@@ -231,7 +333,7 @@ def run(um: UMModule) -> dict:
             if not isinstance(body, dict):
                 raise UMConfigError(f"body must be a JSON object (a YAML dict), not {type(body).__name__}: "
                                     "UM's endpoints take objects")
-        query = p["query"] or {}
+        query = dict(p["query"] or {})
         um.hide_secrets(body)
         um.hide_secrets(query)
         request = {"method": method, "path": path, "query": um.masked(query), "body": um.masked(body), "sent": False}
@@ -246,12 +348,28 @@ def run(um: UMModule) -> dict:
         # Refused before anything was sent (the path is not shown: it may be a URL holding credentials).
         exc.details.setdefault("request", {"method": method, "sent": False})
         raise
+    try:
+        if p["cluster"] is not None:
+            path = f"{GATEWAYS_PATH}/{encode_segment(resolve_cluster(um, p['cluster']))}{path}"
+            request["path"] = path
+    except UMError as exc:
+        exc.details.setdefault("request", request)
+        raise
+    gateway = gateway_cluster_of(path)
+    held = return_timeout_of(query, write, gateway, p["wait"], p["timeout"])
+    request["query"] = um.masked(query)
     if write and um.check_mode:
         return {"changed": True, "request": request, "msg": f"check mode: would send {method} {path}"}
 
+    began = time.time()
     try:
-        answer = um.client().request(method, path, params=query, body=body)
+        client = um.client()
+        # ONTAP may hold the request for return_timeout: its time budget lies above that.
+        budget = None if held is None else held + client.request_timeout
+        answer = client.request(method, path, params=query, body=body, timeout=budget)
     except UMError as exc:
+        if gateway and isinstance(exc, UMHTTPError) and exc.code and exc.code not in str(exc):
+            exc.message += f" (code {exc.code})"  # ONTAP's code names its error (a failed job's code too)
         # What happened on the wire: UM answered (a status line came back, whatever the body), nothing left
         # (refused, proxy, TLS handshake, a bad option), or nobody knows (the answer was lost after sending).
         if isinstance(exc, UMOperationUncertain):
@@ -273,7 +391,7 @@ def run(um: UMModule) -> dict:
                               "expect (200, 201, 202 or 204)", status=answer.status, changed=write, request=request)
     report = {"changed": write, "status": answer.status, "json": answer.data, "request": request}
     # A read never starts a job: a GET of a resource that mentions a job is not waited on.
-    handle = job_handle_of(answer.data, answer.headers.get("Location")) \
+    handle = job_handle_of(answer.data, answer.headers.get("Location"), gateway=gateway) \
         if write and answer.status in (200, 201, 202) else None
     if handle is None:
         if write and p["wait"] and answer.status == 202 and not isinstance(answer.data, dict):
@@ -296,17 +414,27 @@ def run(um: UMModule) -> dict:
                               "look for the job with aiqum.jobs.um_job_info", **report) from None
     if not p["wait"]:
         return report
-    return wait_for_job(um, report)
+    if vocabulary_of(report["job_key"]) == ONTAP and held is not None and answer.status in (200, 201):
+        # ONTAP held the write until its job ended, and it succeeded (a failure answers 400): one round trip.
+        now = time.time()
+        state = WaitState(keys=[report["job_key"]], started=began, deadline=began + float(p["timeout"]),
+                          elapsed=now - began)
+        state.ended[report["job_key"]] = ONTAP_SUCCESS
+        state.jobs[report["job_key"]] = dict(reference, key=report["job_key"], state=ONTAP_SUCCESS)
+        return um.wait_result(state, report, single=True)
+    return wait_for_job(um, report, began)
 
 
-def wait_for_job(um: UMModule, report: dict) -> dict:
+def wait_for_job(um: UMModule, report: dict, began: float | None = None) -> dict:
     """Wait on the job a request started (in slices when the action plugin carries the state)."""
     if not isinstance(report, dict) or not isinstance(report.get("request"), dict) or \
             not isinstance(report.get("job_key"), str):
         raise UMConfigError("the wait's resume state carries no started job: it is never given in a task")
     key = check_key(report["job_key"])
     try:
-        state = um.wait([key], server_seen=True, context={"report": report})
+        # An ONTAP job the write started exists: a later 404 for it means ONTAP forgot it after it ended.
+        state = um.wait([key], server_seen=True, context={"report": report}, started=began,
+                        seen_running=[key] if vocabulary_of(key) == ONTAP else [])
     except UMError as exc:
         # The operation did start: never lose its key, so the user can wait on it or look it up.
         req = report["request"]
@@ -324,6 +452,7 @@ def main() -> None:
         "query": {"type": "dict"},
         "body": {"type": "raw"},
         "wait": {"type": "bool", "default": False},
+        "cluster": {"type": "str"},
     }, wait_options=True)
     um.run(run)
 

@@ -341,3 +341,111 @@ class FakeUM:
 def warnings_of(result: dict) -> list[str]:
     """The warning texts of a module result (ansible-core 2.19 returns them as structured summaries)."""
     return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings") or []]
+
+
+# -- ONTAP through UM's API gateway -------------------------------------------------------------------
+
+CLUSTER = "4f8c1e2a-1111-11ee-9a3b-005056a7e001"
+CLUSTER2 = "4f8c1e2a-2222-11ee-9a3b-005056a7e002"
+
+
+class FakeOntapJob:
+    """One ONTAP job on a cluster: queued until `start`, running (paused within `paused`), then `outcome` at `end`
+    (seconds after the fake started); forgotten `retention` seconds after its end."""
+
+    def __init__(self, cluster: str, uuid: str, end: float | None, outcome: str = "success", start: float = 0.0,
+                 paused: tuple[float, float] | None = None, message: str | None = None, code: int = 0,
+                 description: str = "POST /api/storage/volumes") -> None:
+        self.cluster, self.uuid, self.end, self.outcome, self.start = cluster, uuid, end, outcome, start
+        self.paused, self.code, self.description = paused, code, description
+        self.message = message or ("success" if outcome == "success" else "Job failed")
+
+    @property
+    def key(self) -> str:
+        return f"ontap:{self.cluster}:{self.uuid}"
+
+    def state_at(self, rel: float) -> str:
+        if self.end is not None and rel + 1e-9 >= self.end:
+            return self.outcome
+        if rel < self.start:
+            return "queued"
+        if self.paused and self.paused[0] <= rel < self.paused[1]:
+            return "paused"
+        return "running"
+
+    def render(self, rel: float, fields: t.Sequence[str] | None = None) -> dict:
+        state = self.state_at(rel)
+        doc: dict[str, t.Any] = {"uuid": self.uuid, "description": self.description, "state": state,
+                                 "message": self.message if state in ("success", "failure") else "In progress",
+                                 "code": self.code if state in ("success", "failure") else 0}
+        if state != "queued":
+            doc["start_time"] = iso(int(self.start))
+        if state in ("success", "failure"):
+            doc["end_time"] = iso(int(self.end or 0))
+        doc["_links"] = {"self": {"href": f"/api/gateways/{self.cluster}/cluster/jobs/{self.uuid}"}}
+        if fields is not None:
+            doc = {k: v for k, v in doc.items() if k in fields or k in ("uuid", "_links")}
+        return doc
+
+
+class FakeGateway(FakeUM):
+    """FakeUM plus ONTAP's jobs through the gateway (client role: get_ontap_job, list_ontap_jobs). Every call is
+    recorded in `calls` with kind "ontap_job" or "ontap_list" (keys: the ONTAP keys asked for) and in `ontap_params`
+    (the query of each ONTAP request)."""
+
+    def __init__(self, clock: FakeClock, ontap: t.Iterable[FakeOntapJob] = (), retention: float = 300.0,
+                 clusters: t.Iterable[str] = (CLUSTER, CLUSTER2), **kw: t.Any) -> None:
+        super().__init__(clock, **kw)
+        self.ontap = {(j.cluster, j.uuid): j for j in ontap}
+        self.retention = retention
+        self.clusters = set(clusters)
+        self.ontap_params: list[dict] = []
+
+    def _ontap_begin(self, cluster: str, path: str) -> Reply | None:
+        scripted = self._begin()
+        if self.date:
+            self.last_date = email.utils.formatdate(EPOCH.timestamp() + self.rel, usegmt=True)
+        if scripted is None and cluster not in self.clusters:
+            raise _errors.http_error(404, "GET", path, code="entity_not_found", um_message="No cluster with uuid",
+                                     target="cluster_uuid")
+        return scripted
+
+    def _alive(self, job: FakeOntapJob | None, rel: float) -> bool:
+        return job is not None and (job.end is None or rel < job.end + self.retention)
+
+    def get_ontap_job(self, cluster: str, uuid: str, timeout: float | None = None, retry: bool = True) -> dict:
+        start = self.rel
+        path = f"/gateways/{cluster}/cluster/jobs/{uuid}"
+        try:
+            self.ontap_params.append({})
+            scripted = self._ontap_begin(cluster, path)
+            if scripted is not None:
+                return scripted.data
+            job = self.ontap.get((cluster, uuid))
+            if not self._alive(job, self.rel):
+                raise _errors.http_error(404, "GET", path, code="4", um_message="entry doesn't exist", target="uuid")
+            return job.render(self.rel)  # type: ignore[union-attr]
+        finally:
+            self.calls.append(Call("ontap_job", (f"ontap:{cluster}:{uuid}",), None, timeout, retry, start, self.rel))
+
+    def list_ontap_jobs(self, cluster: str, uuids: t.Sequence[str], fields: t.Sequence[str],
+                        timeout: float | None = None, retry: bool = True) -> list[dict]:
+        start = self.rel
+        try:
+            self.ontap_params.append({"uuid": "|".join(uuids), "fields": ",".join(fields)})
+            scripted = self._ontap_begin(cluster, f"/gateways/{cluster}/cluster/jobs")
+            if scripted is not None:
+                return scripted.data
+            out = []
+            for u in uuids:
+                job = self.ontap.get((cluster, u))
+                if self._alive(job, self.rel):
+                    out.append(job.render(self.rel, fields))  # type: ignore[union-attr]
+            return out
+        finally:
+            self.calls.append(Call("ontap_list", tuple(f"ontap:{cluster}:{u}" for u in uuids), None, timeout, retry,
+                                   start, self.rel))
+
+    def looks_at(self, key: str) -> int:
+        """How many requests asked about one ONTAP job."""
+        return sum(1 for c in self.calls if c.kind.startswith("ontap") and key in c.keys)
