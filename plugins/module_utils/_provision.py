@@ -13,6 +13,10 @@ import typing as t
 
 from . import _module
 from ._declare import Engine, Kind, Waits, check_name, result_of, size_bytes
+from ._state import WaitOptions
+
+# The most a task of a module without wait options (its writes answer at once) may take, lookups included.
+SYNC_TIMEOUT = 600.0
 
 # Mirrors plugins/doc_fragments/storage.py. The wait options are um_job_wait's, without progress lines.
 STORAGE_ARGSPEC: dict[str, dict[str, t.Any]] = {
@@ -61,15 +65,39 @@ def wanted_of(um: _module.UMModule, options: t.Sequence[str]) -> dict[str, t.Any
     return wanted
 
 
-def run(um: _module.UMModule, kind: Kind, wanted: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Find, compare, plan and apply; the result carries the diff only in diff mode."""
-    engine = Engine(um.client(), kind, waits(um), check_mode=um.check_mode, warn=um.module.warn)
-    outcome, diff = engine.run(wanted, state=um.params["state"], wait=um.params["wait"])
-    result = result_of(engine, outcome, diff)
+def sync_waits(um: _module.UMModule) -> Waits:
+    """Waits for a module whose writes answer at once (service levels, efficiency policies): no wait options; the
+    task's deadline bounds its lookups and writes. Should a server answer one with a job after all, it is waited
+    for within that deadline with the waiter's default pace."""
+    clock = _module.JobWaiter(um.client(), server_seen=True).clock
+    deadline = clock() + SYNC_TIMEOUT
+
+    def wait(keys: list[str], left: float) -> t.Any:
+        opts = WaitOptions(timeout=max(0.1, left))
+        return _module.JobWaiter(um.client(), opts, server_seen=True).wait(keys)
+
+    return Waits(wait, clock, deadline)
+
+
+def engine_of(um: _module.UMModule, kind: Kind, made: Waits | None = None) -> Engine:
+    return Engine(um.client(), kind, made or waits(um), check_mode=um.check_mode, warn=um.module.warn)
+
+
+def run(um: _module.UMModule, kind: Kind, wanted: dict[str, t.Any], made: Waits | None = None) -> dict[str, t.Any]:
+    """Find, compare, plan and apply; the result carries the diff only in diff mode. `made`: the waits to use
+    (sync_waits for a module without wait options); by default the task's wait options."""
+    engine = engine_of(um, kind, made)
+    outcome, diff = engine.run(wanted, state=um.params["state"], wait=um.params.get("wait", True))
+    return result(um, engine, wanted, outcome, diff)
+
+
+def result(um: _module.UMModule, engine: Engine, wanted: dict[str, t.Any], outcome: t.Any,
+           diff: dict[str, t.Any]) -> dict[str, t.Any]:
+    out = result_of(engine, outcome, diff)
     if not um.module._diff:
-        result.pop("diff")
-    result["msg"] = message(kind, wanted, outcome, um.check_mode, um.params["state"])
-    return result
+        out.pop("diff")
+    out["msg"] = message(engine.kind, wanted, outcome, um.check_mode, um.params["state"])
+    return out
 
 
 def message(kind: Kind, wanted: dict[str, t.Any], outcome: t.Any, check_mode: bool, state: str) -> str:
