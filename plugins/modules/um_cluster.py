@@ -231,6 +231,19 @@ def discovery_running(record: dict | None) -> bool:
     return str(op.get("type", "")).lower() == "discovery" and str(op.get("state", "")).lower() == "in_progress"
 
 
+def discovery_ended(record: dict | None, fresh: bool) -> bool:
+    """Whether the datasource's discovery is over. One this run started (an addition, a rediscovery) is over when
+    its operation says discovery completed or failed (or a later operation, such as a health poll, completed); an
+    existing one, when no discovery runs."""
+    if not fresh:
+        return not discovery_running(record)
+    op = operation(record)
+    kind, state = str(op.get("type", "")).lower(), str(op.get("state", "")).lower()
+    if kind == "discovery":
+        return state in ("completed", "failed")
+    return kind not in ("", "deletion") and state == "completed"
+
+
 def discovery_failed(record: dict | None) -> bool:
     op = operation(record)
     return str(op.get("type", "")).lower() == "discovery" and str(op.get("state", "")).lower() == "failed"
@@ -328,7 +341,8 @@ def run(um: _module.UMModule) -> dict:
             if not um.check_mode:
                 engine.send(step, outcome)
         if not um.check_mode and outcome.key:
-            outcome.record = watch(engine, outcome, probe, lambda r: not discovery_running(r),
+            fresh = created or bool(p["rediscover"])
+            outcome.record = watch(engine, outcome, probe, lambda r: discovery_ended(r, fresh),
                                    f"the discovery of {identity(wanted)} to end", changed=outcome.changed)
         if discovery_failed(outcome.record) and not (um.check_mode and p["rediscover"]):
             message = d.dig(outcome.record, "status_message") or "UM gives no reason"
@@ -342,7 +356,7 @@ def run(um: _module.UMModule) -> dict:
         if p["state"] == "present":
             cluster = watch(engine, outcome, probe, lambda c: c is not None,
                             f"UM to list the cluster of {identity(wanted)} in {d.CLUSTERS}", changed=outcome.changed,
-                            fetch=lambda: listed_cluster(engine, wanted["address"], outcome.key))
+                            fetch=lambda: listed_cluster(engine, wanted["address"], outcome.record))
             notes.append(f"UM lists cluster '{cluster.get('name')}'")
         elif outcome.changed:
             watch(engine, outcome, probe, lambda r: r is None, f"UM to finish removing {identity(wanted)}",
@@ -364,12 +378,19 @@ def listed(engine: d.Engine, key: str) -> dict | None:
     return next((r for r in engine.list(DATASOURCES, after_write=True) if r.get("key") == key), None)
 
 
-def listed_cluster(engine: d.Engine, address: str, key: str) -> dict | None:
-    """The cluster UM lists for this datasource: by management address (or by key, the datasource's key being the
-    cluster's)."""
-    for record in engine.list(d.CLUSTERS, after_write=True):
-        if same_address(record.get("management_ip"), address) or record.get("key") == key:
-            return record
+def listed_cluster(engine: d.Engine, address: str, datasource: dict | None) -> dict | None:
+    """The cluster UM lists for this datasource: by management address; else (an address given as a host name,
+    listed as an IP address) by the datasource's key, or by the name the datasource shows once discovered."""
+    records = engine.list(d.CLUSTERS, after_write=True)
+    key = d.dig(datasource, "key")
+    name = d.dig(datasource, "name")
+    if same_address(name, d.dig(datasource, "address")):
+        name = None  # UM shows the address until the discovery ended
+    for match in (lambda r: same_address(r.get("management_ip"), address), lambda r: key and r.get("key") == key,
+                  lambda r: name and r.get("name") == name):
+        found = next((r for r in records if match(r)), None)
+        if found is not None:
+            return found
     return None
 
 

@@ -139,3 +139,20 @@ def test_the_timeout_bounds_the_wait_for_the_discovery(um, run_module):
     assert code == 1 and "waiting for the discovery of cluster datasource" in result["msg"]
     assert result["timed_out"] is True
     um.routes.clear()
+
+
+def test_a_fresh_discovery_ends_when_its_operation_says_so():
+    assert not um_cluster.discovery_ended({"operation": {}}, fresh=True), "no operation yet: not begun"
+    assert um_cluster.discovery_ended({"operation": {}}, fresh=False)
+    assert not um_cluster.discovery_ended(ds("in_progress"), fresh=True)
+    assert um_cluster.discovery_ended(ds("failed"), fresh=True) and um_cluster.discovery_ended(ds(), fresh=True)
+    assert um_cluster.discovery_ended({"operation": {"type": "health_poll", "state": "completed"}}, fresh=True)
+    assert not um_cluster.discovery_ended(ds(op="deletion", state="completed"), fresh=True)
+
+
+def test_a_cluster_listed_by_ip_is_found_by_the_name_the_datasource_shows(um, run_module):
+    listed = {"key": "other-key", "name": "cluster9", "management_ip": "10.1.2.3"}
+    um.script("GET", DS, page(ds()), page(ds()))
+    um.script("GET", CLUSTERS, page({"key": "k1", "name": "cluster1", "management_ip": "10.0.0.1"}, listed))
+    code, result, _out = run_module(um_cluster.main, dict(ARGS, wait=True))
+    assert code == 0 and result["cluster"] == listed and result["key"] == "other-key"
