@@ -148,7 +148,8 @@ class Field:
     `write`: where UM takes the value in a POST or PATCH body (dotted). `read`: where UM's record shows it (dotted;
     None: never shown). `prepare(value, engine)`: what is written, resolving names to keys (may fail, naming what
     exists). `same(read value, wanted)`: the compare rule. `shown(read value)`: the value in the diff. `order`: the
-    PATCH order among fields that change. `patch_body(written)`: the PATCH body, when it is not the write path alone.
+    PATCH order among fields that change. `patch_body(value, engine)`: the PATCH body, when it is not the write path
+    alone. `always`: a value UM never reads back, sent on every run to an existing object.
     """
     option: str
     write: str
@@ -359,8 +360,8 @@ class Engine:
                 continue
             if not f.readable(current):
                 if f.always:
-                    steps.append((f.order, Step(f.name, "PATCH", f"{kind.collection}/{encode_segment(current['key'])}",
-                                                None, f, value, None)))
+                    path = f"{kind.collection}/{encode_segment(current['key'])}"
+                    steps.append((f.order, Step(f.name, "PATCH", path, None, f, value, None)))
                 elif not f.secret:
                     unread.append(f.option)
                 continue
@@ -386,7 +387,11 @@ class Engine:
         ordered = [s for _o, s in sorted(steps, key=lambda item: item[0])]
         for step in ordered:
             f = t.cast(Field, step.field)
-            step.body = f.patch_body(step.wanted, self) if f.patch_body else put({}, f.write, f.written(step.wanted, self))
+            if f.patch_body is not None:
+                step.body = f.patch_body(step.wanted, self)
+            else:
+                step.body = put({}, f.write, f.written(step.wanted, self))
+        # A value sent on every run is not sent twice when another step's body already carries it.
         return [s for s in ordered if not (t.cast(Field, s.field).always and any(
             o is not s and has(o.body, t.cast(Field, s.field).write) for o in ordered))]
 

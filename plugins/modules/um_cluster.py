@@ -346,9 +346,10 @@ def run(um: _module.UMModule) -> dict:
                                    f"the discovery of {identity(wanted)} to end", changed=outcome.changed)
         if discovery_failed(outcome.record) and not (um.check_mode and p["rediscover"]):
             message = d.dig(outcome.record, "status_message") or "UM gives no reason"
-            raise UMError(f"discovery of {identity(wanted)} failed: {one_line(message, 400).rstrip('.')}. Fix the cause (address, "
-                          "port, credentials, network), then run with rediscover: true",
-                          changed=outcome.changed, key=outcome.key, datasource=outcome.record)
+            reason = one_line(message, 400).rstrip(".")
+            raise UMError(f"discovery of {identity(wanted)} failed: {reason}. Fix the cause (address, port, "
+                          "credentials, network), then run with rediscover: true",
+                          changed=outcome.changed, key=outcome.key, datasource=outcome.record, jobs=outcome.jobs)
         if not um.check_mode and diff.get("after") and outcome.record is not None:
             diff["after"] = engine.shape(outcome.record, wanted)
     cluster = None

@@ -53,7 +53,8 @@ def _run(sim, collections, tmp_path: Path, *options: str) -> str:  # noqa: F811
     return output
 
 
-def test_the_first_steps_page_adds_the_cluster_then_changes_nothing(sim, collections, tmp_path: Path) -> None:  # noqa: F811
+def test_the_first_steps_page_adds_the_cluster_then_changes_nothing(  # noqa: F811
+        sim, collections, tmp_path: Path) -> None:
     # A new UM: the simulator's seeded datasource of cluster1 removed first, so that the page's first task adds it.
     sim.ctl("POST", "/config", {"discovery": 0.5})
     records = sim.api("GET", "/admin/datasources/clusters").json()["records"]
