@@ -148,7 +148,8 @@ class Field:
     `write`: where UM takes the value in a POST or PATCH body (dotted). `read`: where UM's record shows it (dotted;
     None: never shown). `prepare(value, engine)`: what is written, resolving names to keys (may fail, naming what
     exists). `same(read value, wanted)`: the compare rule. `shown(read value)`: the value in the diff. `order`: the
-    PATCH order among fields that change. `patch_body(written)`: the PATCH body, when it is not the write path alone.
+    PATCH order among fields that change. `patch_body(value, engine)`: the PATCH body, when it is not the write path
+    alone. `always`: a value UM never reads back, sent on every run to an existing object.
     """
     option: str
     write: str
@@ -164,6 +165,11 @@ class Field:
     refuse: t.Callable[[t.Any, t.Any], str | None] | None = None
     label: str | None = None
     words: t.Callable[[t.Any], str] | None = None  # a value in messages and progress lines, when not as in the diff
+    # The PATCH body when it is not the write path alone (a user name sent with its password).
+    patch_body: t.Callable[[t.Any, "Engine"], dict] | None = None
+    # A value UM never reads back, sent on an existing object on every run (a password with update_password:
+    # always); a step that already sends it (another field's patch_body) makes this one unnecessary.
+    always: bool = False
 
     @property
     def name(self) -> str:
@@ -208,6 +214,11 @@ class Kind:
     create_body: t.Callable[["Engine", dict], dict]
     result_keys: tuple[str, ...] = ()
     identity_shape: t.Callable[[dict], dict] | None = None
+    # Why the existing object may not be changed or deleted (system-defined, in use), asked only when the plan has
+    # a step for it: None lets the plan go. The task then fails with nothing sent.
+    guard: t.Callable[[dict, list["Step"]], str | None] | None = None
+    # How to read one object by key after a write, when its collection has no `key` filter (datasources).
+    read_one: t.Callable[["Engine", str], dict | None] | None = None
 
 
 @dataclass
@@ -350,6 +361,8 @@ class Engine:
 
     def read(self, key: str) -> dict | None:
         """The object as UM lists it, by key (after a write)."""
+        if self.kind.read_one is not None:
+            return self.kind.read_one(self, key)
         records = [r for r in self.list(self.kind.collection, {"key": key}, after_write=True) if r.get("key") == key]
         return records[0] if records else None
 
@@ -388,7 +401,10 @@ class Engine:
             if f.mutability == CREATE_ONLY:
                 continue
             if not f.readable(current):
-                if not f.secret:
+                if f.always:
+                    path = f"{kind.collection}/{encode_segment(current['key'])}"
+                    steps.append((f.order, Step(f.name, "PATCH", path, None, f, value, None)))
+                elif not f.secret:
                     unread.append(f.option)
                 continue
             before = dig(current, f.read)
@@ -413,8 +429,13 @@ class Engine:
         ordered = [s for _o, s in sorted(steps, key=lambda item: item[0])]
         for step in ordered:
             f = t.cast(Field, step.field)
-            step.body = put({}, f.write, f.written(step.wanted, self))
-        return ordered
+            if f.patch_body is not None:
+                step.body = f.patch_body(step.wanted, self)
+            else:
+                step.body = put({}, f.write, f.written(step.wanted, self))
+        # A value sent on every run is not sent twice when another step's body already carries it.
+        return [s for s in ordered if not (t.cast(Field, s.field).always and any(
+            o is not s and has(o.body, t.cast(Field, s.field).write) for o in ordered))]
 
     def shape(self, record: dict | None, wanted: dict) -> dict[str, t.Any]:
         """The managed fields of a record, as the diff and check mode show them (read back, never what was sent)."""
@@ -461,6 +482,9 @@ class Engine:
             raise UMError(f"UM lists {self.kind.identity(wanted)} without a key, so it cannot be changed or deleted; "
                           "nothing was sent")
         steps = self.plan(wanted, current, state)
+        refused = self.kind.guard(current, steps) if steps and current is not None and self.kind.guard else None
+        if refused:
+            raise UMConfigError(f"{self.kind.identity(wanted)}: {refused}; nothing was sent")
         out = Outcome(key=current.get("key") if current else None, record=current,
                       plan=[s.as_dict() for s in steps])
         before = self.shape(current, wanted)
@@ -524,6 +548,11 @@ class Engine:
         out = Outcome(changed=True, key=data["key"], jobs=data["jobs"], outputs=data["outputs"], done=data["done"],
                       plan=data["plan"])
         return t.cast("list[Step]", steps), out, data["before"], data["waiting"]
+
+    def send(self, step: Step, out: Outcome, wait: bool = True) -> None:
+        """One more write outside the plan (a rediscovery), applied like a step of it: its job (a 202 job or a 200
+        {"operationId": ...}) waited, the object read again, what changed recorded in `out`."""
+        self._apply(step, out, self.wanted, wait)
 
     def _fail(self, step: Step, out: Outcome, reason: str, **details: t.Any) -> t.NoReturn:
         text = f"{self.kind.noun} step '{step.describe()}' failed: {reason}"
@@ -784,3 +813,64 @@ def owner_body(engine: Engine, wanted: dict) -> dict:
 
 def owner_shape(record: dict) -> dict:
     return {"name": record.get("name"), "svm": dig(record, "svm.name"), "cluster": dig(record, "cluster.name")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalog objects (performance service levels, storage efficiency policies): found by name, guarded
+# ---------------------------------------------------------------------------------------------
+
+def catalog_find(collection: str, noun: str) -> t.Callable[[Engine, dict], dict | None]:
+    """Find by name: UM's `name` filter, the records checked again here (a server may ignore the filter). UM keeps
+    these names unique whatever their case, so a name that differs from UM's only in case is the same object (a
+    warning names it as UM lists it): only that lookup lists them all."""
+    def find(engine: Engine, wanted: dict) -> dict | None:
+        name = wanted["name"]
+        what = f"{noun} '{one_line(name, 80)}'"
+        records = [r for r in engine.list(collection, {"name": name}) if r.get("name") == name]
+        if not records:
+            folded = name.casefold()
+            records = [r for r in engine.list(collection)
+                       if isinstance(r.get("name"), str) and r["name"].casefold() == folded]
+            for record in records[:1]:
+                engine.warn(f"UM lists {what} as '{one_line(record['name'], 80)}' (names differ only in case, "
+                            "which UM treats as the same name): that one is managed")
+        return find_one(engine, records, what, lambda r: str(r.get("name")))
+    return find
+
+
+def catalog_guard(noun: str) -> t.Callable[[dict, list[Step]], str | None]:
+    """UM refuses to change or delete a system-defined object, or one that workloads use: say so before sending."""
+    def guard(current: dict, steps: list[Step]) -> str | None:
+        verb = "deleted" if steps[0].name == "delete" else "changed"
+        if current.get("system_defined") is True:
+            return (f"it is a system-defined {noun}, which UM does not let be {verb}; define a {noun} of your own "
+                    "under another name")
+        count = current.get("workload_count")
+        if isinstance(count, (int, float)) and not isinstance(count, bool) and count > 0:
+            return (f"it is in use by {int(count)} workload(s) (LUNs, file shares), and UM does not let a {noun} in "
+                    f"use be {verb}; move them to another {noun} first")
+        return None
+    return guard
+
+
+def catalog_shape(record: dict) -> dict:
+    return {"name": record.get("name")}
+
+
+def same_number(current: t.Any, wanted: t.Any) -> bool:
+    """Numbers equal whatever their type (UM may read 20 back as 20.0); never a bool."""
+    if isinstance(current, bool) or not isinstance(current, (int, float)) or isinstance(wanted, bool):
+        return False
+    return isinstance(wanted, (int, float)) and math.isclose(float(current), float(wanted), rel_tol=1e-9)
+
+
+def same_subset(current: t.Any, wanted: t.Any) -> bool:
+    """A record's object (iops) against the parts of it the task gives: every part given is equal (numbers as
+    numbers)."""
+    if not isinstance(current, dict) or not isinstance(wanted, dict):
+        return False
+    for name, value in wanted.items():
+        now = current.get(name)
+        if not (now == value if isinstance(value, (str, bool)) or value is None else same_number(now, value)):
+            return False
+    return True

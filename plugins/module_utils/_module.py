@@ -143,11 +143,11 @@ class UMModule:
     def sliced(self) -> bool:
         """Whether this run waits one progress slice: the action plugin asks for slices (it hands over an empty
         state first); under async it hands over nothing and the module waits the whole time in one run."""
-        return self._resume is not None and self.params["progress_interval"] > 0
+        return self._resume is not None and self.params.get("progress_interval", 0) > 0
 
     @property
     def slice_length(self) -> float:
-        return max(MIN_SLICE, self.params["progress_interval"])
+        return max(MIN_SLICE, self.params.get("progress_interval") or 0)
 
     def wait_result(self, state: WaitState, report: dict[str, t.Any], single: bool) -> dict[str, t.Any]:
         """A slice that ended with jobs still running and time left: 'still waiting', with the state to go on

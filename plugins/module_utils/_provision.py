@@ -20,6 +20,10 @@ from . import _module
 from ._declare import Engine, Kind, Paused, Waits, check_name, result_of, size_bytes
 from ._errors import UMConfigError
 from ._report import progress_lines
+from ._state import WaitOptions
+
+# The most a task of a module without wait options (its writes answer at once) may take, lookups included.
+SYNC_TIMEOUT = 600.0
 
 # Mirrors plugins/doc_fragments/storage.py; the wait options are um_job_wait's (UMModule adds them).
 STORAGE_ARGSPEC: dict[str, dict[str, t.Any]] = {
@@ -77,9 +81,28 @@ def wanted_of(um: _module.UMModule, options: t.Sequence[str]) -> dict[str, t.Any
     return wanted
 
 
-def run(um: _module.UMModule, kind: Kind, wanted: dict[str, t.Any]) -> dict[str, t.Any]:
+def sync_waits(um: _module.UMModule) -> Waits:
+    """Waits for a module whose writes answer at once (service levels, efficiency policies): no wait options; the
+    task's deadline bounds its lookups and writes. Should a server answer one with a job after all, it is waited
+    for within that deadline with the waiter's default pace."""
+    clock = _module.JobWaiter(um.client(), server_seen=True).clock
+    deadline = clock() + SYNC_TIMEOUT
+
+    def wait(keys: list[str], left: float) -> t.Any:
+        opts = WaitOptions(timeout=max(0.1, left))
+        return _module.JobWaiter(um.client(), opts, server_seen=True).wait(keys)
+
+    return Waits(wait, clock, deadline)
+
+
+def engine_of(um: _module.UMModule, kind: Kind, made: Waits | None = None) -> Engine:
+    return Engine(um.client(), kind, made or waits(um), check_mode=um.check_mode, warn=um.module.warn)
+
+
+def run(um: _module.UMModule, kind: Kind, wanted: dict[str, t.Any], made: Waits | None = None) -> dict[str, t.Any]:
     """Find, compare, plan and apply (or go on where an earlier slice stopped); the result carries the diff only in
-    diff mode."""
+    diff mode. `made`: the waits to use (sync_waits for a module without wait options); by default the task's wait
+    options, in progress slices under the module's action plugin."""
     context = um.resume_context() if um.resuming else {}
     snapshot = context.get("plan")
     deadline = context.get("deadline")
@@ -87,10 +110,11 @@ def run(um: _module.UMModule, kind: Kind, wanted: dict[str, t.Any]) -> dict[str,
                         or not isinstance(deadline, (int, float))):
         raise UMConfigError("the wait's resume state is not one this collection's action plugin carried for this "
                             "task: it is never given in a task")
-    w = waits(um, deadline)
-    engine = Engine(um.client(), kind, w, check_mode=um.check_mode, warn=um.module.warn)
+    w = made or waits(um, deadline)
+    engine = engine_of(um, kind, w)
     try:
-        outcome, diff = engine.run(wanted, state=um.params["state"], wait=um.params["wait"], resume=snapshot)
+        outcome, diff = engine.run(wanted, state=um.params["state"], wait=um.params.get("wait", True),
+                                   resume=snapshot)
     except Paused as paused:
         number, count, described = paused.step
         state = paused.state
@@ -98,11 +122,16 @@ def run(um: _module.UMModule, kind: Kind, wanted: dict[str, t.Any]) -> dict[str,
         lines = [f"{kind.identity(wanted)}: step {number} of {count}, {described}"]
         return {"changed": True, "waiting": True, "progress": lines + ["  " + x for x in progress_lines(state)],
                 _module.RESUME_KEY: state.carry()}
-    result = result_of(engine, outcome, diff)
+    return result(um, engine, wanted, outcome, diff)
+
+
+def result(um: _module.UMModule, engine: Engine, wanted: dict[str, t.Any], outcome: t.Any,
+           diff: dict[str, t.Any]) -> dict[str, t.Any]:
+    out = result_of(engine, outcome, diff)
     if not um.module._diff:
-        result.pop("diff")
-    result["msg"] = message(kind, wanted, outcome, um.check_mode, um.params["state"])
-    return result
+        out.pop("diff")
+    out["msg"] = message(engine.kind, wanted, outcome, um.check_mode, um.params["state"])
+    return out
 
 
 def message(kind: Kind, wanted: dict[str, t.Any], outcome: t.Any, check_mode: bool, state: str) -> str:

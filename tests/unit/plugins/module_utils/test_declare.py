@@ -18,7 +18,8 @@ from ansible_collections.aiqum.jobs.plugins.module_utils import _declare as d
 from ansible_collections.aiqum.jobs.plugins.module_utils._client import UMResponse
 from ansible_collections.aiqum.jobs.plugins.module_utils._errors import UMConfigError, UMError
 from ansible_collections.aiqum.jobs.plugins.module_utils._state import WaitState
-from ansible_collections.aiqum.jobs.plugins.modules import um_file_share, um_lun
+from ansible_collections.aiqum.jobs.plugins.modules import um_cluster, um_file_share, um_lun
+from ansible_collections.aiqum.jobs.plugins.modules import um_performance_service_level as psl
 
 GIB = 1024 ** 3
 SHARES = "/storage-provider/file-shares"
@@ -576,3 +577,131 @@ def test_a_snapshot_the_engine_did_not_make_is_refused(tamper):
     with pytest.raises(UMConfigError, match="never given in a task"):
         engine(server).run(want(size=2 * GIB), resume=snapshot)
     assert len(server.writes) == writes
+
+
+# -- additions for the configuration modules (issue 20): guard, read_one, patch_body, always, catalog lookups -----
+
+class ListUM:
+    """Collections that ignore every filter (as a server may), and synchronous writes that change nothing."""
+
+    request_timeout = 30.0
+
+    def __init__(self, **store):
+        self.store = {d.SERVICE_LEVELS: [], um_cluster.DATASOURCES: []}
+        self.store.update({{"levels": d.SERVICE_LEVELS, "datasources": um_cluster.DATASOURCES}[k]: v
+                           for k, v in store.items()})
+        self.reads = []
+        self.writes = []
+
+    def iter_records(self, path, params=None, limit=None, timeout=None):
+        self.reads.append((path, dict(params or {})))
+        return iter(copy.deepcopy(self.store[path]))
+
+    def request(self, method, path, body=None):
+        self.writes.append((method, path, body))
+        return UMResponse(200, {}, {})
+
+    def wait(self, keys, left):
+        raise AssertionError(f"no job to wait for: {keys}")
+
+
+def level(name="Gold", system=False, used=0, latency=2):
+    return {"key": "psl-g", "name": name, "description": "", "system_defined": system, "workload_count": used,
+            "iops": {"absolute_min_iops": 10, "expected_iops_per_tb": 100, "peak_iops_per_tb": 200,
+                     "peak_iops_allocation_policy": "allocated_space"}, "latency": {"expected": latency}}
+
+
+def want_level(**kw):
+    base = {"name": "Gold", "description": None, "iops": None, "expected_latency": None, "options": {}}
+    base.update(kw)
+    return base
+
+
+def test_numbers_and_objects_compare_by_value():
+    assert d.same_number(2, 2.0) and not d.same_number(True, 1) and not d.same_number(None, 0)
+    current = {"expected_iops_per_tb": 100.0, "peak_iops_allocation_policy": "used_space"}
+    assert d.same_subset(current, {"expected_iops_per_tb": 100})
+    assert not d.same_subset(current, {"peak_iops_allocation_policy": "allocated_space"})
+    assert not d.same_subset(None, {"expected_iops_per_tb": 100})
+
+
+def test_a_catalog_name_is_found_whatever_its_case_and_a_filter_ignored_is_caught():
+    server = ListUM(levels=[dict(level(), name="Other", key="k0"), level(name="GOLD")])
+    e = engine(server, psl.KIND)
+    found = psl.KIND.find(e, want_level())
+    assert found["name"] == "GOLD" and len(server.reads) == 2 and "GOLD" in e.warnings[0]
+
+
+def test_the_guard_is_asked_only_when_a_step_is_needed():
+    server = ListUM(levels=[level(system=True)])
+    outcome, _diff = engine(server, psl.KIND).run(want_level(expected_latency=2.0))
+    assert outcome.changed is False
+    with pytest.raises(UMConfigError, match="system-defined .* changed; .*nothing was sent"):
+        engine(server, psl.KIND).run(want_level(expected_latency=3))
+    server.store[d.SERVICE_LEVELS] = [level(used=2)]
+    with pytest.raises(UMConfigError, match="in use by 2 workload"):
+        engine(server, psl.KIND).run(want_level(), state="absent")
+    assert server.writes == []
+
+
+def test_iops_go_in_one_patch_with_the_values_left_out_and_expected_above_peak_is_refused():
+    server = ListUM(levels=[level()])
+    e = engine(server, psl.KIND)
+    current = e.current = psl.KIND.find(e, want_level())
+    e.wanted = wanted = want_level(iops={"expected_iops_per_tb": 300, "peak_iops_per_tb": 600})
+    steps = e.plan(wanted, current, "present")
+    assert [s.body for s in steps] == [{"iops": {"absolute_min_iops": 10, "expected_iops_per_tb": 300,
+                                                 "peak_iops_per_tb": 600,
+                                                 "peak_iops_allocation_policy": "allocated_space"}}]
+    e.wanted = wanted = want_level(iops={"expected_iops_per_tb": 300})
+    with pytest.raises(UMConfigError, match="above peak_iops_per_tb 200"):
+        e.plan(wanted, current, "present")
+
+
+def datasource(username="admin", port=443):
+    return {"key": "c9", "name": "c9", "address": "c9.example.com", "port": port, "protocol": "https",
+            "username": username, "operation": {"type": "discovery", "state": "completed"}}
+
+
+def want_ds(**kw):
+    base = {"address": "C9.example.com.", "name": "C9.example.com.", "state": "present", "port": 443,
+            "protocol": "https", "cluster_username": "admin", "cluster_password": "pw"}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize("update, username, bodies", [
+    ("on_create", "admin", []),
+    ("on_create", "old", [{"username": "admin", "password": "pw"}]),
+    ("always", "admin", [{"password": "pw"}]),
+    ("always", "old", [{"username": "admin", "password": "pw"}]),  # the password once, with the user name
+])
+def test_the_password_goes_with_a_new_user_name_or_always_and_once(update, username, bodies):
+    server = ListUM(datasources=[datasource(username=username)])
+    e = engine(server, um_cluster.kind(update))
+    e.wanted = wanted = want_ds()
+    current = um_cluster.find(e, wanted)
+    assert current["key"] == "c9", "the host name matched without regard to case or a trailing dot"
+    assert [s.body for s in e.plan(wanted, current, "present")] == bodies
+    assert all(s.as_dict().get("after") != "pw" for s in e.plan(wanted, current, "present"))
+
+
+def test_a_datasource_is_created_with_its_password_and_read_back_by_key_without_a_filter():
+    server = ListUM()
+    e = engine(server, um_cluster.kind("on_create"))
+    e.wanted = wanted = want_ds()
+    (step,) = e.plan(wanted, None, "present")
+    assert step.body == {"address": "C9.example.com.", "port": 443, "protocol": "https", "username": "admin",
+                         "password": "pw"}
+    server.store[um_cluster.DATASOURCES] = [datasource(), dict(datasource(), key="c8", address="c8")]
+    assert e.read("c9")["key"] == "c9" and server.reads[-1] == (um_cluster.DATASOURCES, {})
+    server.store[um_cluster.DATASOURCES] = [dict(datasource(), operation={"type": "deletion",
+                                                                          "state": "in_progress"})]
+    assert e.read("c9") is None, "a datasource being removed counts as gone"
+
+
+def test_another_port_on_an_existing_datasource_is_refused():
+    server = ListUM(datasources=[datasource()])
+    with pytest.raises(UMConfigError, match="port is 443 .* cannot change"):
+        engine(server, um_cluster.kind("on_create")).run(want_ds(port=8443))
+    assert server.writes == []
