@@ -419,8 +419,9 @@ def main() -> None:
         "rediscover": {"type": "bool", "default": False},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     }
+    spec["wait"] = _provision.STORAGE_ARGSPEC["wait"]
     spec.update({k: v for k, v in _module.WAIT_ARGSPEC.items()
-                 if k in ("wait", "timeout", "poll_interval", "max_poll_interval", "long_poll", "long_poll_timeout",
+                 if k in ("timeout", "poll_interval", "max_poll_interval", "long_poll", "long_poll_timeout",
                           "fail_on_partial_failures", "warn_on_warning")})
     um = _module.UMModule(spec)
     um.run(run)
