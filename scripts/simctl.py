@@ -35,7 +35,7 @@ def start(args: argparse.Namespace, extra: list[str]) -> int:
     if args.integration_config:
         cfg = {"um_hostname": info["host"], "um_port": info["port"], "um_ca_path": info["ca_file"],
                "um_sim_url": info["url"], "um_sim_state_dir": info["state_dir"], **INTEGRATION_USERS}
-        Path(args.integration_config).write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in cfg.items()))
+        Path(args.integration_config).write_text("---\n" + "".join(f"{k}: {json.dumps(v)}\n" for k, v in cfg.items()))
     if args.print == "env":
         env = {"UM_HOSTNAME": info["host"], "UM_HTTP_PORT": info["port"], "UM_CA_PATH": info["ca_file"],
                "UM_SIM_URL": info["url"]}
