@@ -44,6 +44,14 @@ options:
         fails the task, saying so, with nothing sent.
     type: int
     default: 443
+  protocol:
+    description:
+      - Protocol UM talks to the cluster with. Set only when the datasource is added; a different protocol on an
+        existing datasource fails the task, saying so, with nothing sent.
+      - UM adds ONTAP clusters over HTTPS; a server that takes only V(https) refuses V(http) with its own reason.
+    type: str
+    choices: [https, http]
+    default: https
   cluster_username:
     description:
       - User name UM logs in to the cluster with. Required to add the cluster.
@@ -317,7 +325,7 @@ def wanted_of(params: dict) -> dict:
         raise UMConfigError("address is empty or begins or ends with white space: give the cluster's management "
                             "address (host name or IP address)")
     return {"address": address, "name": address, "state": params["state"], "port": params["port"],
-            "protocol": "https", "cluster_username": params["cluster_username"],
+            "protocol": params["protocol"], "cluster_username": params["cluster_username"],
             "cluster_password": params["cluster_password"]}
 
 
@@ -412,6 +420,7 @@ def main() -> None:
     spec: dict[str, dict[str, t.Any]] = {
         "address": {"type": "str", "required": True},
         "port": {"type": "int", "default": 443},
+        "protocol": {"type": "str", "default": "https", "choices": ["https", "http"]},
         "cluster_username": {"type": "str"},
         "cluster_password": {"type": "str", "no_log": True},
         "update_password": {"type": "str", "default": "on_create", "choices": ["on_create", "always"],

@@ -80,6 +80,13 @@ def test_a_different_port_is_refused_with_nothing_sent(um, run_module):
     assert writes(um) == []
 
 
+def test_a_different_protocol_is_refused_with_nothing_sent(um, run_module):
+    um.script("GET", DS, page(ds()))
+    code, result, _out = run_module(um_cluster.main, dict(ARGS, protocol="http"))
+    assert code == 1 and "protocol is https" in result["msg"] and "nothing was sent" in result["msg"]
+    assert writes(um) == []
+
+
 def test_a_new_username_goes_with_the_password_and_always_sends_it_once(um, run_module):
     um.script("GET", DS, page(ds(username="old")), page(ds()), page(ds()))
     um.script("GET", CLUSTERS, page({"key": KEY, "name": "cluster9", "management_ip": "cluster9.example.com"}))
