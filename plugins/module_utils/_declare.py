@@ -165,6 +165,7 @@ class Field:
     refuse: t.Callable[[t.Any, t.Any], str | None] | None = None
     label: str | None = None
     words: t.Callable[[t.Any], str] | None = None  # a value in messages and progress lines, when not as in the diff
+    flat: bool = False  # a dict value shown in the diff as its parts, each under its own option name
     # The PATCH body when it is not the write path alone (a user name sent with its password).
     patch_body: t.Callable[[t.Any, "Engine"], dict] | None = None
     # A value UM never reads back, sent on an existing object on every run (a password with update_password:
@@ -190,6 +191,14 @@ class Field:
         if self.secret:
             return SECRET_SHOWN
         return self.wanted_shown(wanted) if self.wanted_shown else wanted
+
+    def put_shown(self, shape: dict[str, t.Any], value: t.Any) -> None:
+        """Put a value as the diff shows it: under the option's name, or (`flat`: a value that stands for several
+        options, such as a service level's `iops`) each of its parts under its own option name."""
+        if self.flat and isinstance(value, dict):
+            shape.update(value)
+        else:
+            shape[self.option] = value
 
     def readable(self, record: t.Any) -> bool:
         """Whether this field can be compared on an existing object: it is read back, and not a secret."""
@@ -444,7 +453,7 @@ class Engine:
         out = dict(self.kind.identity_shape(record)) if self.kind.identity_shape else {}
         for f in self.kind.fields:
             if f.read is not None and (has(record, f.read) or f.secret):
-                out[f.option] = f.show(dig(record, f.read))
+                f.put_shown(out, f.show(dig(record, f.read)))
         return out
 
     def predicted(self, before: dict[str, t.Any], wanted: dict, steps: list[Step]) -> dict[str, t.Any]:
@@ -456,12 +465,12 @@ class Engine:
             out = {"name": wanted.get("name")}
             for f in self.given(wanted):
                 if f.read is not None:
-                    out[f.option] = f.show_wanted(wanted[f.option])
+                    f.put_shown(out, f.show_wanted(wanted[f.option]))
             return out
         out = dict(before)
         for step in steps:
             if step.field is not None:
-                out[step.field.option] = step.field.show_wanted(step.wanted)
+                step.field.put_shown(out, step.field.show_wanted(step.wanted))
         return out
 
     # -- applying -----------------------------------------------------------------------------------

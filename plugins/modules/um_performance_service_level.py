@@ -159,6 +159,11 @@ def iops_body(value: dict, engine: d.Engine) -> dict:
     return body
 
 
+def iops_shown(value: t.Any) -> t.Any:
+    """UM's iops object as the diff shows it: the four options, each under its own name."""
+    return {k: value.get(k) for k in IOPS} if isinstance(value, dict) else value
+
+
 def latency(value: t.Any, _engine: d.Engine) -> t.Any:
     return int(value) if float(value).is_integer() else value
 
@@ -172,7 +177,8 @@ def create_body(_engine: d.Engine, wanted: dict) -> dict:
 
 FIELDS = [
     d.Field("description", "description", "description", d.PATCH, order=10),
-    d.Field("iops", "iops", "iops", d.PATCH, order=20, prepare=iops_body, same=d.same_subset),
+    d.Field("iops", "iops", "iops", d.PATCH, order=20, prepare=iops_body, same=d.same_subset, flat=True,
+            shown=iops_shown),
     d.Field("expected_latency", "latency.expected", "latency.expected", d.PATCH, order=30, prepare=latency,
             same=d.same_number),
 ]

@@ -71,6 +71,18 @@ def test_check_mode_and_diff_from_the_read_back(um, run_module):
     assert "check mode" in result["msg"]
 
 
+def test_the_diff_shows_each_iops_option_under_its_own_name(um, run_module):
+    """The four IOPS options go to UM as one object; the diff shows them as the task names them."""
+    um.script("GET", PSLS, page(level()))
+    code, result, _out = run_module(psl.main, dict(ARGS, peak_iops_per_tb=9000, _ansible_diff=True), check_mode=True)
+    assert code == 0 and result["changed"] is True and writes(um) == []
+    before, after = result["diff"]["before"], result["diff"]["after"]
+    assert "iops" not in before and "iops" not in after
+    assert before["peak_iops_per_tb"] == 8192 and after["peak_iops_per_tb"] == 9000
+    assert before["expected_iops_per_tb"] == after["expected_iops_per_tb"] == 4096
+    assert after["absolute_min_iops"] == 1000 and after["peak_iops_allocation_policy"] == "allocated_space"
+
+
 def test_a_system_defined_level_is_refused_only_when_it_would_change(um, run_module):
     um.script("GET", PSLS, page(level(system=True)), page(level(system=True)), page(level(system=True)))
     code, result, _out = run_module(psl.main, ARGS)
