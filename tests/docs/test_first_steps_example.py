@@ -10,51 +10,22 @@ Only the connection settings change (the simulator's address, port and CA). Run 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import quote
 
-import yaml
-
-from test_readme_example import ROOT, collections, sim  # noqa: F401  pylint: disable=unused-import
+from conftest import ROOT, rst_play, run_playbook  # pylint: disable=import-error
+from umsim_testlib import Sim  # pylint: disable=import-error
 
 PAGE = ROOT / "docs" / "docsite" / "rst" / "first_steps.rst"
 
 
-def page_play() -> list[dict]:
-    """The page's first yaml+jinja block, unindented."""
-    block = PAGE.read_text().split(".. code-block:: yaml+jinja\n", 1)[1]
-    lines = []
-    for line in block.splitlines()[1:]:
-        if line and not line.startswith("   "):
-            break
-        lines.append(line[3:])
-    return yaml.safe_load("\n".join(lines))
+def _run(sim: Sim, collections: str, tmp_path: Path, *options: str) -> str:
+    return run_playbook(rst_play(PAGE), sim, collections, tmp_path, *options)
 
 
-def _run(sim, collections, tmp_path: Path, *options: str) -> str:  # noqa: F811
-    plays = page_play()
-    connection = plays[0]["module_defaults"]["group/aiqum.jobs.um"]
-    connection.update(hostname=sim.host, http_port=sim.port, ca_path=sim.ca_file)
-    playbook = tmp_path / "first_steps.yml"
-    playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "UM_"))}
-    env.update(ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    run = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), *options, "-i", "localhost,", "-c", "local",
-         str(playbook)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=False)
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-4000:]
-    assert "failed=0" in output and "[ERROR]" not in output and "[WARNING]" not in output, output[-4000:]
-    return output
-
-
-def test_the_first_steps_page_adds_the_cluster_then_changes_nothing(  # noqa: F811
-        sim, collections, tmp_path: Path) -> None:
+def test_the_first_steps_page_adds_the_cluster_then_changes_nothing(
+        sim: Sim, collections: str, tmp_path: Path) -> None:
     # A new UM: the simulator's seeded datasource of cluster1 removed first, so that the page's first task adds it.
     sim.ctl("POST", "/config", {"discovery": 0.5})
     records = sim.api("GET", "/admin/datasources/clusters").json()["records"]
